@@ -1,0 +1,95 @@
+#!/bin/sh
+# kit-test.sh: the kit's own tests; `make test` runs it, and CI runs `make test`.
+#
+# It builds every variant, then checks that:
+#   - the harness's fixtures get the verdicts they declare (a hang is TIMEOUT, a segfault CRASH...)
+#     and the harness's unit tests pass;
+#   - every lesson's reference solution passes every graded test;
+#   - every lesson's untouched stub FAILS every graded test (a test a stub passes proves nothing);
+#   - the solutions pass again under ThreadSanitizer and under AddressSanitizer + UBSan, with no
+#     report from either;
+#   - the code builds with clang too, and is clang-format clean.
+# Each check is a line "ok" or "not ok" in build/test/results.log; the last line printed is the
+# grader's "N passed, M failed", and the exit status is 0 only if nothing failed.
+set -u
+BUILD=${BUILD:-build}
+MAKE=${MAKE:-make}
+LOG=$BUILD/test/results.log
+GRADE=$BUILD/solutions/harness/grade
+SECONDS=0
+
+mkdir -p "$BUILD/test" && : >"$LOG" || exit 2
+
+step() { printf '\n== %s (%ds so far)\n' "$*" "$SECONDS"; }
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$LOG"; }
+
+# build LABEL MAKE-ARGS...: one variant; a failure is recorded, and its log's end shown.
+build() {
+	label=$1
+	shift
+	if $MAKE --no-print-directory -j2 "$@" build-all >"$BUILD/test/build-$label.log" 2>&1; then
+		record ok build "$label" ""
+	else
+		record "not ok" build "$label" "does not build: see $BUILD/test/build-$label.log"
+		tail -n 20 "$BUILD/test/build-$label.log"
+	fi
+}
+
+# binaries VARIANT: the lesson test binaries of a variant, in lesson order.
+binaries() {
+	for dir in lessons/[0-9][0-9]-*/; do
+		lesson=$(basename "$dir")
+		for src in "$dir"test_*.c; do
+			[ -e "$src" ] && printf '%s ' "$BUILD/$1/$lesson/$(basename "$src" .c)"
+		done
+	done
+}
+
+# grade LABEL MODE BINARY...
+grade() {
+	label=$1 mode=$2
+	shift 2
+	"$GRADE" --mode "$mode" --label "$label" --log "$LOG" --tsv "$BUILD/test/$label.tsv" "$@" ||
+		record "not ok" "$label" grader "the grader itself failed"
+}
+
+step "building: gcc, clang, ThreadSanitizer, AddressSanitizer + UBSan"
+build gcc-solutions IMPL=solutions
+build gcc-stubs IMPL=lessons
+build clang-solutions IMPL=solutions CC=clang
+build clang-stubs IMPL=lessons CC=clang
+build tsan IMPL=solutions SAN=thread
+build asan IMPL=solutions SAN=address
+[ -x "$GRADE" ] || { echo "kit-test: the grader did not build; nothing more to run"; exit 1; }
+
+step "the harness: fixtures that misbehave on purpose, and its unit tests"
+grade harness solution "$BUILD"/solutions/harness/test_*
+
+step "the reference solutions: every test must pass"
+# shellcheck disable=SC2046
+grade solutions solution $(binaries solutions)
+
+step "the untouched stubs: every graded test must fail"
+# shellcheck disable=SC2046
+grade stubs stub $(binaries lessons)
+
+step "the solutions under ThreadSanitizer"
+# shellcheck disable=SC2046
+grade tsan solution "$BUILD"/solutions-thread/harness/test_harness $(binaries solutions-thread)
+
+step "the solutions under AddressSanitizer + UBSan"
+# shellcheck disable=SC2046
+grade asan solution "$BUILD"/solutions-address/harness/test_harness $(binaries solutions-address)
+
+step "style"
+if command -v clang-format >/dev/null 2>&1; then
+	files=$(git ls-files '*.c' '*.h' 2>/dev/null)
+	if [ -n "$files" ] && ! clang-format --dry-run -Werror $files >"$BUILD/test/format.log" 2>&1; then
+		record "not ok" style clang-format "not formatted: run make format ($BUILD/test/format.log)"
+	else
+		record ok style clang-format ""
+	fi
+fi
+
+printf '\n== done in %ds\n' "$SECONDS"
+exec "$GRADE" --summary "$LOG"

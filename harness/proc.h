@@ -1,0 +1,36 @@
+/* proc.h: what this process holds right now, read from /proc; and facts about the build.
+ *
+ * Tests count before and after the code under test: a thread, child process or file
+ * descriptor more afterwards is a leak. Each count returns a negative errno if /proc cannot be
+ * read. Thread-safe; none of them blocks.
+ */
+#ifndef H_PROC_H
+#define H_PROC_H
+
+#include <stdbool.h>
+
+/* Threads of this process that exist now (entries of /proc/self/task), the caller included. */
+int h_count_threads(void);
+
+/* Open file descriptors of this process (entries of /proc/self/fd). */
+int h_count_fds(void);
+
+/* Child processes of this process, live or zombie. */
+int h_count_children(void);
+
+/* Child processes that have exited but were never reaped with wait (zombies). */
+int h_count_zombies(void);
+
+/* Lowers this process's RLIMIT_NPROC so that at most n more threads or processes can start:
+ * the next pthread_create or fork then fails with EAGAIN, as on a machine out of them. Returns 0,
+ * or -EPERM where the limit does not apply (a root process ignores it). */
+int h_limit_new_tasks(int n);
+
+/* CPUs this process may run on (its affinity mask), at least 1. */
+int h_cpus(void);
+
+/* True when built with ThreadSanitizer or AddressSanitizer: code runs several times slower,
+ * so tests skip tight timing checks (never correctness checks) and the runner gives more time. */
+bool h_sanitized(void);
+
+#endif

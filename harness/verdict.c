@@ -1,0 +1,234 @@
+/* verdict.c: turn how a test's process ended into PASS, FAIL, CRASH, TIMEOUT or EXIT, with a
+ * message that tells the learner where to look (see verdict.h). */
+#define _GNU_SOURCE
+#include "verdict.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+/* ---- the child's side of the report pipe ----
+ * One line per record, written with a single write() (records are shorter than PIPE_BUF, so a
+ * record is never interleaved with another), and stamped with the writer's pid: a process the
+ * test forked that wanders back into the runner's code cannot report for the test. */
+
+static void write_record(int fd, const char *line, size_t len)
+{
+    while (write(fd, line, len) < 0 && errno == EINTR)
+        ;
+}
+
+void h_report_failure(int fd, const char *file, unsigned line, const char *message)
+{
+    char rec[1200];
+    int n = snprintf(rec, sizeof(rec), "F %d %u %s\t", (int)getpid(), line, file);
+    size_t len;
+
+    if (n < 0 || (size_t)n >= sizeof(rec))
+        return;
+    len = (size_t)n;
+    for (const char *m = message; *m && len < sizeof(rec) - 2; m++)
+        rec[len++] = (*m == '\n' || *m == '\t') ? ' ' : *m;
+    rec[len++] = '\n';
+    write_record(fd, rec, len);
+}
+
+void h_report_end(int fd)
+{
+    char rec[32];
+    int n = snprintf(rec, sizeof(rec), "E %d\n", (int)getpid());
+
+    write_record(fd, rec, (size_t)n);
+}
+
+/* ---- the parent's side ---- */
+
+void h_records_init(struct h_records *r)
+{
+    r->len = 0;
+    r->buf[0] = '\0';
+}
+
+void h_records_feed(struct h_records *r, const char *data, size_t n)
+{
+    size_t room = H_RECORDS_KEEP - r->len;
+
+    if (n > room)
+        n = room;
+    memcpy(r->buf + r->len, data, n);
+    r->len += n;
+    r->buf[r->len] = '\0';
+}
+
+void h_scan_init(struct h_scan *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+/* What each sanitizer prints first when it finds something, the name to report it by, and
+ * where the one-line summary that follows stops ("data race (pid=...)" -> "data race"). */
+static const struct {
+    const char *mark, *name, *stop;
+} sanitizers[] = {
+    { "WARNING: ThreadSanitizer: ", "ThreadSanitizer", "(\n" },
+    { "ERROR: AddressSanitizer: ", "AddressSanitizer", " \n" },
+    { "ERROR: LeakSanitizer: ", "LeakSanitizer", "\n" },
+    { "runtime error: ", "UndefinedBehaviorSanitizer", "\n" },
+};
+
+void h_scan_feed(struct h_scan *s, const char *data, size_t n)
+{
+    char buf[sizeof(s->tail) + 8192 + 1];
+
+    while (n > 0 && !s->found[0]) {
+        size_t take = n < 8192 ? n : 8192, len = s->tail_len + take;
+
+        memcpy(buf, s->tail, s->tail_len);
+        memcpy(buf + s->tail_len, data, take);
+        buf[len] = '\0';
+        for (size_t i = 0; i < sizeof(sanitizers) / sizeof(*sanitizers); i++) {
+            /* Output may hold NUL bytes; strstr then sees less, which errs towards missing a
+             * report in binary garbage, never towards inventing one. */
+            const char *hit = strstr(buf, sanitizers[i].mark);
+            int words;
+
+            if (!hit)
+                continue;
+            hit += strlen(sanitizers[i].mark);
+            words = (int)strcspn(hit, sanitizers[i].stop);
+            while (words > 0 && hit[words - 1] == ' ')
+                words--;
+            snprintf(s->found, sizeof(s->found), "%s: %.*s", sanitizers[i].name,
+                     words > 120 ? 120 : words, hit);
+            break;
+        }
+        s->tail_len = len < sizeof(s->tail) ? len : sizeof(s->tail);
+        memmove(s->tail, buf + len - s->tail_len, s->tail_len);
+        data += take;
+        n -= take;
+    }
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV:
+        return "SIGSEGV (segmentation fault: a bad pointer, or a stack overflow)";
+    case SIGABRT:
+        return "SIGABRT (abort: a failed assert, or the C library found corruption)";
+    case SIGBUS:
+        return "SIGBUS (bus error: a bad memory access)";
+    case SIGFPE:
+        return "SIGFPE (arithmetic error: division by zero?)";
+    case SIGILL:
+        return "SIGILL (illegal instruction)";
+    case SIGXCPU:
+        return "SIGXCPU (the CPU time limit: a busy loop?)";
+    case SIGXFSZ:
+        return "SIGXFSZ (the file size limit)";
+    case SIGPIPE:
+        return "SIGPIPE (a write to a pipe or socket nobody reads)";
+    case SIGKILL:
+        return "SIGKILL (killed: out of memory?)";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGINT:
+        return "SIGINT";
+    default:
+        return strsignal(sig);
+    }
+}
+
+/* Parses the records the child itself (and no other process) wrote: counts its failures,
+ * keeps the first as the message, and says whether the end-of-test record came. */
+static int read_records(struct h_outcome *o, const struct h_records *rec, pid_t pid)
+{
+    const char *p = rec->buf;
+    int ended = 0;
+
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        int rec_pid = 0, used = 0;
+        unsigned line = 0;
+
+        if (!eol)
+            break; /* a torn last line: the child died mid-write */
+        if (sscanf(p, "E %d", &rec_pid) == 1 && rec_pid == pid) {
+            ended = 1;
+        } else if (sscanf(p, "F %d %u %n", &rec_pid, &line, &used) == 2 && rec_pid == pid) {
+            const char *tab = memchr(p + used, '\t', (size_t)(eol - p - used));
+
+            if (o->failures++ == 0 && tab)
+                snprintf(o->message, sizeof(o->message), "%.*s:%u: %.*s", (int)(tab - p - used),
+                         p + used, line, (int)(eol - tab - 1), tab + 1);
+        }
+        p = eol + 1;
+    }
+    if (o->failures > 1) {
+        size_t len = strlen(o->message);
+
+        snprintf(o->message + len, sizeof(o->message) - len, " (and %d more failures)",
+                 o->failures - 1);
+    }
+    return ended;
+}
+
+static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_ns)
+{
+    double wall = timeout_ms / 1000.0, cpu = cpu_ns >= 0 ? h_ns_to_s(cpu_ns) : -1;
+
+    if (cpu < 0)
+        snprintf(o->message, sizeof(o->message), "no result after %.1f s", wall);
+    else if (cpu > 0.5 * wall)
+        snprintf(o->message, sizeof(o->message),
+                 "no result after %.1f s, and it used %.1f s of CPU meanwhile: a busy loop, or "
+                 "a wait that spins instead of sleeping?",
+                 wall, cpu);
+    else
+        snprintf(o->message, sizeof(o->message),
+                 "no result after %.1f s, and it used only %.2f s of CPU: it was asleep. A "
+                 "deadlock, a join or wait that nothing ends, or a lost wake-up?",
+                 wall, cpu);
+}
+
+void h_judge(struct h_outcome *o, const struct h_records *rec, const struct h_scan *scan, pid_t pid,
+             int status, int timed_out, int timeout_ms, long long cpu_at_timeout_ns)
+{
+    int ended = read_records(o, rec, pid);
+
+    if (timed_out) {
+        o->verdict = H_TIMEOUT;
+        timeout_message(o, timeout_ms, cpu_at_timeout_ns);
+    } else if (WIFSIGNALED(status)) {
+        o->verdict = H_CRASH;
+        snprintf(o->message, sizeof(o->message), "killed by %s", signal_name(WTERMSIG(status)));
+    } else if (!ended) {
+        o->verdict = H_EXIT;
+        snprintf(o->message, sizeof(o->message),
+                 "the process ended with exit status %d before the test finished (exit() or "
+                 "_exit() called from the code under test?)",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    } else {
+        o->verdict = o->failures > 0 ? H_FAIL : H_PASS;
+    }
+    if (scan->found[0] && o->verdict != H_TIMEOUT) {
+        if (o->verdict != H_CRASH)
+            o->verdict = H_FAIL;
+        snprintf(o->message, sizeof(o->message), "%s (its report is in the output)", scan->found);
+    }
+    if (o->leftovers > 0) {
+        size_t len = strlen(o->message);
+
+        if (o->verdict == H_PASS)
+            o->verdict = H_FAIL;
+        snprintf(o->message + len, sizeof(o->message) - len,
+                 "%sleft %d process%s running after the test (the runner killed them)",
+                 len ? "; " : "", o->leftovers, o->leftovers == 1 ? "" : "es");
+    }
+}
