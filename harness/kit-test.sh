@@ -16,11 +16,12 @@ BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
 LOG=$BUILD/test/results.log
 GRADE=$BUILD/solutions/harness/grade
-SECONDS=0
+start=$(date +%s)
 
 mkdir -p "$BUILD/test" && : >"$LOG" || exit 2
 
-step() { printf '\n== %s (%ds so far)\n' "$*" "$SECONDS"; }
+elapsed() { echo $(($(date +%s) - start)); }
+step() { printf '\n== %s (%ss so far)\n' "$*" "$(elapsed)"; }
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$LOG"; }
 
 # build LABEL MAKE-ARGS...: one variant; a failure is recorded, and its log's end shown.
@@ -91,5 +92,5 @@ if command -v clang-format >/dev/null 2>&1; then
 	fi
 fi
 
-printf '\n== done in %ds\n' "$SECONDS"
+printf '\n== done in %ss\n' "$(elapsed)"
 exec "$GRADE" --summary "$LOG"

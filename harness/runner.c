@@ -16,6 +16,7 @@
 #include <CUnit/TestRun.h>
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +45,29 @@ static CU_pSuite cu_suite;
 #include <sanitizer/lsan_interface.h>
 #endif
 
+static void *no_op(void *arg)
+{
+    return arg;
+}
+
+/* ThreadSanitizer starts a background thread of its own along with the first thread the
+ * program creates. Start it now, so that it does not appear in the middle of a test that
+ * counts threads or limits how many may start. */
+static void settle_sanitizer(void)
+{
+    pthread_t t;
+
+    if (h_sanitized() && pthread_create(&t, NULL, no_op, NULL) == 0)
+        pthread_join(t, NULL);
+}
+
 /* The child's side: setup, the test under CUnit, teardown, then the records. */
 static void run_in_child(const struct h_test *t, int report_fd)
 {
     CU_pFailureRecord f;
     int rc = 0;
 
+    settle_sanitizer();
     if (h_suite.setup && (rc = h_suite.setup()) < 0) {
         char msg[160];
 

@@ -22,9 +22,9 @@
 #include "clock.h"
 #include "runner.h"
 
-#define SHORT_LIMIT_MS 1000 /* the fixtures that hang get a 1 s watchdog, to keep make test quick  \
-                             */
-#define ORPHAN_NAME "h-orphan" /* the name a left-behind child gives itself */
+/* The fixtures that hang get a 1 s watchdog, to keep make test quick. */
+#define SHORT_LIMIT_MS 1000
+#define ORPHAN_NAME    "h-orphan" /* the name a left-behind child gives itself */
 
 static void fixture_passes(void)
 {

@@ -269,8 +269,10 @@ static void gather_many_tasks(void)
     H_ASSERT_RC_FATAL(run_gather(tasks, MAX_TASKS, results), 0);
     check_results(MAX_TASKS);
     check_each_ran_once(MAX_TASKS);
-    /* Creating 300 threads takes milliseconds, each task 50 ms: most overlap. */
-    H_ASSERT_GE(h_trace_peak(trace), MAX_TASKS / 2);
+    /* Creating 300 threads takes milliseconds, each task 50 ms: most overlap. (Not so under a
+     * sanitizer, where creating a thread costs a hundred times more.) */
+    if (!h_sanitized())
+        H_ASSERT_GE(h_trace_peak(trace), MAX_TASKS / 2);
 }
 
 static void gather_reports_thread_failure(void)
