@@ -136,25 +136,41 @@ static void finish_output(struct h_outcome *o, const struct tail *t)
     o->output[o->output_len] = '\0';
 }
 
-/* Reads what is available from fd into the record buffer (rec) or the output (o, tail, scan).
- * Returns 1 if it read something, 0 if nothing was there yet, -1 at end of file. */
-static int pump(int fd, struct h_records *rec, struct h_outcome *o, struct tail *tail,
-                struct h_scan *scan)
+/* Reads what is there from fd into buf. Returns the bytes read, 0 if nothing was there yet, or
+ * -1 at end of file (or a read error, which ends the stream just the same). */
+static ssize_t read_some(int fd, char *buf, size_t size)
 {
-    char buf[8192];
-    ssize_t n = read(fd, buf, sizeof(buf));
+    ssize_t n = read(fd, buf, size);
 
     if (n == 0)
         return -1;
     if (n < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
-    if (rec) {
+    return n;
+}
+
+/* The report pipe: into the record buffer. Returns as read_some. */
+static ssize_t pump_records(int fd, struct h_records *rec)
+{
+    char buf[8192];
+    ssize_t n = read_some(fd, buf, sizeof(buf));
+
+    if (n > 0)
         h_records_feed(rec, buf, (size_t)n);
-    } else {
+    return n;
+}
+
+/* The output pipe: scanned for sanitizer reports, and kept. Returns as read_some. */
+static ssize_t pump_output(int fd, struct h_outcome *o, struct tail *tail, struct h_scan *scan)
+{
+    char buf[8192];
+    ssize_t n = read_some(fd, buf, sizeof(buf));
+
+    if (n > 0) {
         h_scan_feed(scan, buf, (size_t)n);
         keep_output(o, tail, buf, (size_t)n);
     }
-    return 1;
+    return n;
 }
 
 static int make_pipe(int p[2])
@@ -189,9 +205,9 @@ static void watch_child(struct watch *w, struct h_records *rec, struct h_outcome
 
         if (poll(fds, 3, ms) < 0 && errno != EINTR)
             break;
-        if (fds[1].revents && pump(w->report_fd, rec, NULL, NULL, NULL) < 0)
+        if (fds[1].revents && pump_records(w->report_fd, rec) < 0)
             w->report_fd = -1;
-        if (fds[2].revents && pump(w->out_fd, NULL, o, tail, scan) < 0)
+        if (fds[2].revents && pump_output(w->out_fd, o, tail, scan) < 0)
             w->out_fd = -1;
         if (fds[0].revents & POLLIN) {
             if (waitpid(w->pid, &w->status, 0) == w->pid)
@@ -270,10 +286,10 @@ int h_isolate(const struct h_test *t, int timeout_ms, h_child_fn child, struct h
     o->elapsed_s = h_ns_to_s(h_now_ns() - start);
     /* The child is gone; what it wrote is in the pipes. Orphans may hold the pipes open, so
      * read what is there without waiting for end of file. */
-    while (pump(report[0], &rec, NULL, NULL, NULL) > 0)
+    while (pump_records(report[0], &rec) > 0)
         ;
     o->leftovers = sweep_leftovers(w.pid);
-    while (pump(out[0], NULL, o, &tail, &scan) > 0)
+    while (pump_output(out[0], o, &tail, &scan) > 0)
         ;
     finish_output(o, &tail);
     h_judge(o, &rec, &scan, w.pid, w.status, w.timed_out, timeout_ms, w.cpu_at_timeout);
