@@ -228,7 +228,8 @@ void h_judge(struct h_outcome *o, const struct h_records *rec, const struct h_sc
         if (o->verdict == H_PASS)
             o->verdict = H_FAIL;
         snprintf(o->message + len, sizeof(o->message) - len,
-                 "%sleft %d process%s running after the test (the runner killed them)",
-                 len ? "; " : "", o->leftovers, o->leftovers == 1 ? "" : "es");
+                 "%sleft %d process%s running after the test (the runner killed %s)",
+                 len ? "; " : "", o->leftovers, o->leftovers == 1 ? "" : "es",
+                 o->leftovers == 1 ? "it" : "them");
     }
 }

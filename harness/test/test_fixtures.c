@@ -24,7 +24,24 @@
 
 /* The fixtures that hang get a 1 s watchdog, to keep make test quick. */
 #define SHORT_LIMIT_MS 1000
-#define ORPHAN_NAME    "h-orphan" /* the name a left-behind child gives itself */
+
+/* The name a left-behind child gives itself: "orphan-" and the runner's pid, so that runs of
+ * the kit's tests side by side never see each other's orphans. */
+static void orphan_name(char *buf, size_t size, pid_t runner)
+{
+    snprintf(buf, size, "orphan-%d", (int)runner);
+}
+
+/* In a process the test forked: take the orphan name, then wait to be killed. */
+static void become_orphan(pid_t runner)
+{
+    char name[16];
+
+    orphan_name(name, sizeof(name), runner);
+    prctl(PR_SET_NAME, name);
+    for (;;)
+        pause();
+}
 
 static void fixture_passes(void)
 {
@@ -111,28 +128,23 @@ static void fixture_fork_bomb(void)
 /* A child left running after the test passes: the runner must kill it and fail the test. */
 static void fixture_leaves_child(void)
 {
-    pid_t pid = fork();
+    pid_t runner = getppid(), pid = fork();
 
     H_ASSERT_FATAL(pid >= 0, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        prctl(PR_SET_NAME, ORPHAN_NAME);
-        for (;;)
-            pause();
-    }
+    if (pid == 0)
+        become_orphan(runner);
 }
 
 /* The same, but the child leaves the process group first (setsid) and its parent dies. */
 static void fixture_escapes_group(void)
 {
-    pid_t pid = fork();
+    pid_t runner = getppid(), pid = fork();
 
     H_ASSERT_FATAL(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         if (fork() == 0) {
             setsid();
-            prctl(PR_SET_NAME, ORPHAN_NAME);
-            for (;;)
-                pause();
+            become_orphan(runner);
         }
         _exit(0);
     }
@@ -145,8 +157,10 @@ static void fixture_no_orphans_survive(void)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
+    char name[16];
     int found = 0;
 
+    orphan_name(name, sizeof(name), getppid());
     H_ASSERT_FATAL(d != NULL, "cannot read /proc");
     while ((e = readdir(d)) != NULL) {
         char path[300], comm[32] = "";
@@ -154,7 +168,7 @@ static void fixture_no_orphans_survive(void)
 
         snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
         if ((f = fopen(path, "re")) != NULL) {
-            if (fgets(comm, sizeof(comm), f) && !strncmp(comm, ORPHAN_NAME, strlen(ORPHAN_NAME)))
+            if (fgets(comm, sizeof(comm), f) && !strncmp(comm, name, strlen(name)))
                 found++;
             fclose(f);
         }
