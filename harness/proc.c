@@ -122,6 +122,15 @@ int h_cpus(void)
     return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
 }
 
+/* Valgrind runs the program on a synthetic CPU, one thread at a time, and announces itself
+ * through the preloaded library it injects. */
+bool h_under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+
+    return preload && strstr(preload, "vgpreload");
+}
+
 bool h_sanitized(void)
 {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -130,9 +139,9 @@ bool h_sanitized(void)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
     return true;
 #else
-    return false;
+    return h_under_valgrind();
 #endif
 #else
-    return false;
+    return h_under_valgrind();
 #endif
 }

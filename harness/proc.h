@@ -29,8 +29,12 @@ int h_limit_new_tasks(int n);
 /* CPUs this process may run on (its affinity mask), at least 1. */
 int h_cpus(void);
 
-/* True when built with ThreadSanitizer or AddressSanitizer: code runs several times slower,
- * so tests skip tight timing checks (never correctness checks) and the runner gives more time. */
+/* True when built with ThreadSanitizer or AddressSanitizer, or run under valgrind: code runs
+ * several times slower (under valgrind, one thread at a time), so tests skip tight timing and
+ * overlap checks (never correctness checks) and the runner gives more time. */
 bool h_sanitized(void);
+
+/* True when run under valgrind. */
+bool h_under_valgrind(void);
 
 #endif

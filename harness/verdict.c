@@ -71,15 +71,24 @@ void h_scan_init(struct h_scan *s)
     memset(s, 0, sizeof(*s));
 }
 
-/* What each sanitizer prints first when it finds something, the name to report it by, and
- * where the one-line summary that follows stops ("data race (pid=...)" -> "data race"). */
+/* What each checker prints when it finds something: the mark to look for, the checker's name,
+ * how much of the mark to skip before the one-line summary, and where that summary stops
+ * ("data race (pid=...)" gives "data race"). */
 static const struct {
-    const char *mark, *name, *stop;
-} sanitizers[] = {
-    { "WARNING: ThreadSanitizer: ", "ThreadSanitizer", "(\n" },
-    { "ERROR: AddressSanitizer: ", "AddressSanitizer", " \n" },
-    { "ERROR: LeakSanitizer: ", "LeakSanitizer", "\n" },
-    { "runtime error: ", "UndefinedBehaviorSanitizer", "\n" },
+    const char *mark, *name;
+    size_t skip;
+    const char *stop;
+} checkers[] = {
+    { "WARNING: ThreadSanitizer: ", "ThreadSanitizer", 26, "(\n" },
+    { "ERROR: AddressSanitizer: ", "AddressSanitizer", 25, " \n" },
+    { "ERROR: LeakSanitizer: ", "LeakSanitizer", 22, "\n" },
+    { "runtime error: ", "UndefinedBehaviorSanitizer", 15, "\n" },
+    /* valgrind's memcheck (make valgrind): each error line starts "==PID== " */
+    { "== Invalid ", "valgrind", 3, "\n" },
+    { "== Conditional jump ", "valgrind", 3, "\n" },
+    { "== Use of uninitialised ", "valgrind", 3, "\n" },
+    { "== Mismatched free", "valgrind", 3, "\n" },
+    { " are definitely lost in loss record", "valgrind: memory definitely lost", 0, "" },
 };
 
 void h_scan_feed(struct h_scan *s, const char *data, size_t n)
@@ -92,19 +101,19 @@ void h_scan_feed(struct h_scan *s, const char *data, size_t n)
         memcpy(buf, s->tail, s->tail_len);
         memcpy(buf + s->tail_len, data, take);
         buf[len] = '\0';
-        for (size_t i = 0; i < sizeof(sanitizers) / sizeof(*sanitizers); i++) {
+        for (size_t i = 0; i < sizeof(checkers) / sizeof(*checkers); i++) {
             /* Output may hold NUL bytes; strstr then sees less, which errs towards missing a
              * report in binary garbage, never towards inventing one. */
-            const char *hit = strstr(buf, sanitizers[i].mark);
+            const char *hit = strstr(buf, checkers[i].mark);
             int words;
 
             if (!hit)
                 continue;
-            hit += strlen(sanitizers[i].mark);
-            words = (int)strcspn(hit, sanitizers[i].stop);
+            hit += checkers[i].skip;
+            words = checkers[i].stop[0] ? (int)strcspn(hit, checkers[i].stop) : 0;
             while (words > 0 && hit[words - 1] == ' ')
                 words--;
-            snprintf(s->found, sizeof(s->found), "%s: %.*s", sanitizers[i].name,
+            snprintf(s->found, sizeof(s->found), "%s%s%.*s", checkers[i].name, words ? ": " : "",
                      words > 120 ? 120 : words, hit);
             break;
         }
