@@ -76,11 +76,17 @@ grade stubs stub $(binaries lessons)
 
 step "the solutions under ThreadSanitizer"
 # shellcheck disable=SC2046
-grade tsan solution "$BUILD"/solutions-thread/harness/test_harness $(binaries solutions-thread)
+grade tsan solution "$BUILD"/solutions-thread/harness/test_harness \
+	"$BUILD"/solutions-thread/harness/test_latencyd "$BUILD"/solutions-thread/harness/test_latencyd_bad \
+	"$BUILD"/solutions-thread/harness/test_latencyd_load \
+	$(binaries solutions-thread)
 
 step "the solutions under AddressSanitizer + UBSan"
 # shellcheck disable=SC2046
-grade asan solution "$BUILD"/solutions-address/harness/test_harness $(binaries solutions-address)
+grade asan solution "$BUILD"/solutions-address/harness/test_harness \
+	"$BUILD"/solutions-address/harness/test_latencyd "$BUILD"/solutions-address/harness/test_latencyd_bad \
+	"$BUILD"/solutions-address/harness/test_latencyd_load \
+	$(binaries solutions-address)
 
 step "style"
 if command -v clang-format >/dev/null 2>&1; then

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "isolate.h"
@@ -67,6 +68,9 @@ static void run_in_child(const struct h_test *t, int report_fd)
     CU_pFailureRecord f;
     int rc = 0;
 
+    struct rlimit nproc;
+    int have_nproc = getrlimit(RLIMIT_NPROC, &nproc) == 0;
+
     settle_sanitizer();
     if (h_suite.setup && (rc = h_suite.setup()) < 0) {
         char msg[160];
@@ -83,6 +87,10 @@ static void run_in_child(const struct h_test *t, int report_fd)
     for (f = CU_get_failure_list(); f; f = f->pNext)
         h_report_failure(report_fd, f->strFileName ? f->strFileName : "?", f->uiLineNumber,
                          f->strCondition ? f->strCondition : "failed");
+    /* A test may lower its own process limit (to see how code copes with pthread_create
+     * failing); put it back, since LeakSanitizer's check below needs a thread of its own. */
+    if (have_nproc)
+        setrlimit(RLIMIT_NPROC, &nproc);
 #ifdef H_ASAN
     /* Ending with _exit skips LeakSanitizer's check at exit, so run it here, per test. */
     if (__lsan_do_recoverable_leak_check() != 0)

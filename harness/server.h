@@ -42,6 +42,8 @@ struct h_server_stats {
     long connections;    /* connections open now */
     long in_flight;      /* requests received and not yet answered, now */
     long peak_in_flight; /* the most in flight at once since the last reset */
+    long refused;        /* connections closed at once for going over max_connections */
+    long timeouts;       /* connections closed for sending their request head too slowly */
 };
 
 /* Reads /stats (over a plain socket, not libcurl). Returns 0, or a negative errno. */
@@ -49,5 +51,20 @@ int h_server_stats(const struct h_server *s, struct h_server_stats *st);
 
 /* GET /stats/reset. Returns 0, or a negative errno. */
 int h_server_reset_stats(const struct h_server *s);
+
+/* One GET of path over a plain socket (Connection: close), waiting at most 5 s. Stores up to
+ * size - 1 bytes of the body in body (NUL-terminated; body may be NULL when size is 0). Returns
+ * the HTTP status (200, 404...), or a negative errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO for a
+ * reply that is not HTTP). Counts as a request like any other, unless path is /stats. */
+int h_server_get(const struct h_server *s, const char *path, char *body, size_t size);
+
+/* Notes on the stats: requests counts every request the server received and routed, answered
+ * yet or not (a /stall counts at once). /stats and /stats/reset are not counted in requests or
+ * in_flight, and the connection that asks is not among connections, so a test sees only its own
+ * clients. A client that closed its connection may still count in connections for a moment,
+ * until the server has read the close: poll with a deadline rather than expect 0 at once.
+ * h_server_stop returns 0 only if the server exited cleanly (-ECHILD if it crashed or failed,
+ * -ETIMEDOUT if it had to be killed), so a test that ends with it also checks that the server
+ * survived. */
 
 #endif
