@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sweep.h"
 
 /* Entries of a /proc directory, "." and ".." aside; minus the one opendir itself holds when the
@@ -33,6 +34,16 @@ static int count_entries(const char *path)
 int h_count_threads(void)
 {
     return count_entries("/proc/self/task");
+}
+
+int h_settled_threads(int want, int ms)
+{
+    int64_t give_up = h_deadline_ms(ms);
+    int n;
+
+    while ((n = h_count_threads()) > want && h_now_ns() < give_up)
+        h_sleep_ms(1);
+    return n;
 }
 
 int h_count_fds(void)

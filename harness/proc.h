@@ -12,6 +12,11 @@
 /* Threads of this process that exist now (entries of /proc/self/task), the caller included. */
 int h_count_threads(void);
 
+/* Waits until at most want threads exist, for up to ms milliseconds, and returns the count it
+ * saw last. A joined thread can still be listed for a moment: pthread_join returns when the
+ * thread has finished running, and the kernel removes its entry just after. */
+int h_settled_threads(int want, int ms);
+
 /* Open file descriptors of this process (entries of /proc/self/fd). */
 int h_count_fds(void);
 

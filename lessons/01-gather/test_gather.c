@@ -194,7 +194,10 @@ static void gather_takes_the_longest_task(void)
     double best = h_best_time(time_gather_16, NULL, ideal * tolerance);
 
     H_ASSERT_FATAL(best >= 0, "run_gather failed, or ran a task more than once");
-    H_ASSERT_TIME_WITHIN("16 tasks of 10 to 100 ms under run_gather", best, ideal, tolerance);
+    /* Under a sanitizer, creating a thread costs a hundred times more: the overlap is checked
+     * by gather_runs_all_at_once, and the time only in a plain build. */
+    if (!h_sanitized())
+        H_ASSERT_TIME_WITHIN("16 tasks of 10 to 100 ms under run_gather", best, ideal, tolerance);
     check_results(16);
 }
 
@@ -241,7 +244,7 @@ static void gather_leaves_no_thread_behind(void)
     H_ASSERT(atomic_load(&threads_ended) == 8,
              "run_gather returned while %d of its 8 threads had not ended: join every thread",
              8 - atomic_load(&threads_ended));
-    H_ASSERT_EQ(h_count_threads(), before);
+    H_ASSERT_EQ(h_settled_threads(before, 200), before);
     check_results(8);
 }
 
@@ -297,7 +300,7 @@ static void gather_reports_thread_failure(void)
     }
     check_results(10);
     H_ASSERT_EQ(h_trace_running(trace), 0);
-    H_ASSERT_EQ(h_count_threads(), before);
+    H_ASSERT_EQ(h_settled_threads(before, 200), before);
 }
 
 static void gather_edge_cases(void)
