@@ -230,21 +230,24 @@ static void watch_child(struct watch *w, struct h_records *rec, struct h_outcome
     }
 }
 
-/* After the test: what is left in its group, or orphaned to us, is killed and reaped. */
+/* After the test: what is left in its group, or orphaned to us, is killed and reaped. The
+ * runner has no other children by now, so it is done when waitpid says there are none left:
+ * a process killed a moment ago is a zombie until reaped, and still has its name in /proc. */
 static int sweep_leftovers(pid_t pgid)
 {
     int64_t give_up = h_deadline_ms(SWEEP_MS);
     int first = h_sweep(pgid, 0);
 
     for (;;) {
+        pid_t reaped;
         int found;
 
-        while (waitpid(-1, NULL, WNOHANG) > 0)
+        while ((reaped = waitpid(-1, NULL, WNOHANG)) > 0)
             ;
         found = h_sweep(pgid, 0);
-        if (found <= 0 || h_now_ns() > give_up)
+        if ((found <= 0 && reaped < 0 && errno == ECHILD) || h_now_ns() > give_up)
             break;
-        h_sleep_ms(5);
+        h_sleep_ms(2);
     }
     return first > 0 ? first : 0;
 }
