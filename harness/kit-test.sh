@@ -61,6 +61,13 @@ build clang-solutions IMPL=solutions CC=clang
 build clang-stubs IMPL=lessons CC=clang
 build tsan IMPL=solutions SAN=thread
 build asan IMPL=solutions SAN=address
+# The benchmarks call the reference solutions: a changed header must not break make plots.
+if $MAKE --no-print-directory -j2 IMPL=solutions bench-bins >"$BUILD/test/build-bench.log" 2>&1; then
+	record ok build bench ""
+else
+	record "not ok" build bench "does not build: see $BUILD/test/build-bench.log"
+	tail -n 20 "$BUILD/test/build-bench.log"
+fi
 [ -x "$GRADE" ] || { echo "kit-test: the grader did not build; nothing more to run"; exit 1; }
 
 step "the harness: fixtures that misbehave on purpose, and its unit tests"

@@ -31,7 +31,8 @@ long h_cpu_expected(int64_t lo, int64_t hi);
 #define H_CPU_BASE INT64_C(1000000000)
 
 /* A range length n such that h_cpu_work(NULL, 0, H_CPU_BASE, H_CPU_BASE + n) takes about ms
- * milliseconds on this machine, measured now (it runs for about ms). At least 1. */
+ * milliseconds of CPU on this machine, measured now (measuring takes about a fifth of ms: it
+ * times ranges that double until one takes a tenth, then scales). At least 1. */
 int64_t h_cpu_calibrate(int ms);
 
 #endif

@@ -1,0 +1,72 @@
+# overhead.gp: what one task that does nothing costs, by each way of running it (log scale).
+# Reads plots/data/overhead.csv: case,impl,tasks,median_us,min_us,max_us,target_us.
+load "plots/style.gpi"
+
+data = "plots/data/overhead.csv"
+cores = int(fact(data, "cores"))
+python = fact(data, "python")
+have_python = strstrt(python, "Python ") == 1
+# The rows from the most to the least expensive: a ladder, C and Python side by side.
+sorted = sprintf("< grep -v '^#' '%s' | tail -n +2 | sort -t, -k4,4 -g -r", data)
+rows = int(system(sprintf("grep -v '^#' '%s' | tail -n +2 | grep -c .", data)))
+
+# 0.85 -> "0.85 µs", 157 -> "157 µs", 0.0014 -> "1.4 ns": the unit that keeps the figure short.
+us(v) = v >= 1000 ? sprintf("%.2f ms", v / 1000) : v >= 10 ? sprintf("%.0f µs", v) : \
+        v >= 1 ? sprintf("%.1f µs", v) : v >= 0.1 ? sprintf("%.2f µs", v) : \
+        v >= 0.01 ? sprintf("%.0f ns", v * 1000) : sprintf("%.1f ns", v * 1000)
+# The median of the row whose case starts with name, for the annotations (0 if there is none).
+cost(name) = real(system(sprintf("awk -F, 'index($1, \"%s\") == 1 { print $4; exit }' '%s'", \
+                                 name, data)))
+stopwait = cost("process pool map: 1 item per message (stop")
+pipelined = cost("process pool map: 1 item per message (pipe")
+batched = cost("process pool map: 64 items")
+GAINS = stopwait * pipelined * batched == 0 ? "" : sprintf("Process pool, per item:\n" . \
+        "pipelined, %.0fx cheaper than stop-and-wait;\nbatched 64 per message, %.0fx " . \
+        "cheaper again.", stopwait / pipelined, pipelined / batched)
+# Where a row's figure goes: right of its slowest run and of its goal mark.
+right(a, b) = a > b ? a : b
+colour(impl) = impl eq "C" ? 0x1f77b4 : 0xf0a040
+XMIN = 0.0005
+
+set logscale x 10
+set xrange [XMIN:20000]
+set xtics ("1 ns" 0.001, "10 ns" 0.01, "100 ns" 0.1, "1 µs" 1, "10 µs" 10, "100 µs" 100, \
+           "1 ms" 1000, "10 ms" 10000)
+set mxtics 10
+set xlabel "time per task (median, log scale)"
+set yrange [rows - 0.5:-0.5]
+set ytics scale 0 nomirror
+set grid xtics noytics
+set style fill solid 0.85 border -1
+set key bottom right box opaque
+
+TITLE = sprintf("What one empty task costs, by how it is run, on %d cores\n%s", cores, \
+                machine(data))
+NOTE = sprintf("Median of %s runs per case (thin bars: fastest to slowest); pools of %d " . \
+               "workers made before the clock starts. Red marks: the goals of the reference " . \
+               "pools.%s", fact(data, "reps"), cores, \
+               have_python ? "" : "  python3 not found: no Python rows.")
+
+do for [fmt in "png svg"] {
+    W = 1300; H = 160 + 42 * rows; @TERMINAL
+    set output "plots/overhead.".fmt
+    set title TITLE font ",13"
+    set lmargin at screen 0.34
+    set rmargin at screen 0.97
+    set bmargin 5.5
+    set label 1 NOTE at screen 0.01, screen 0.02 font ",9"
+    set label 2 GAINS at graph 0.98, graph 0.3 right font ",10" front
+    # Bars from the left edge to the median; the spread; the figure; the goal, where there is one.
+    plot sorted using (XMIN):0:(XMIN):4:($0 - 0.36):($0 + 0.36):(colour(strcol(2))):ytic(1) \
+             with boxxyerror lc rgb variable notitle, \
+         '' using 4:0:5:6 with xerrorbars lc rgb "#333333" pt -1 lw 1 notitle, \
+         '' using (right($6, $7)):0:(us(column(4))) with labels left offset 1, 0 notitle, \
+         '' using ($7 > 0 ? $7 : NaN):($0 - 0.45):(0):(0.9) \
+             with vectors nohead lc rgb "#d62728" lw 3 notitle, \
+         '' using ($7 > 0 ? $7 : NaN):($0 - 0.45):(sprintf("goal ≤ %s", us($7))) \
+             with labels left offset 0.5, 0.35 tc rgb "#d62728" font ",9" notitle, \
+         NaN with boxes lc rgb "#1f77b4" title "C (lessons 01 and 05, the reference)", \
+         NaN with boxes lc rgb "#f0a040" title "Python, for comparison"
+    unset label 1
+    unset label 2
+}

@@ -1,0 +1,105 @@
+# speedup.gp: the headline chart. Speedup vs workers, I/O-bound beside CPU-bound, threads vs
+# processes, C vs Python, with the ideal lines. Reads plots/data/speedup.csv (and
+# plots/data/speedup-yours.csv when `make plots` measured your lesson 05 too).
+load "plots/style.gpi"
+
+data = "plots/data/speedup.csv"
+yours = "plots/data/speedup-yours.csv"
+cores = int(fact(data, "cores"))
+python = fact(data, "python")
+have_python = strstrt(python, "Python ") == 1
+have_yours = file_exists(yours)
+
+# Rows of one workload and pool; the others become NaN, which gnuplot leaves out.
+pick(w, p) = (strcol(1) eq w && strcol(2) eq p) ? column(3) : NaN
+# The error bar: the speedup of the slowest run (max_s) and of the fastest (min_s).
+LO = '(column(7) * column(4) / column(6))'
+HI = '(column(7) * column(4) / column(5))'
+ideal_cpu(x) = x < cores ? x : cores
+# The speedup of pool p at n workers of workload w in file f, for the annotations.
+at_in(f, w, p, n) = real(system(sprintf( \
+    "awk -F, '$1 == \"%s\" && $2 == \"%s\" && $3 == %d { print $7 }' '%s'", w, p, n, f)))
+at(w, p, n) = at_in(data, w, p, n)
+# The annotation's lines for your pools, if measured.
+# digits: decimals to show.
+yours_at(w, n, digits) = !have_yours ? "" : sprintf( \
+    sprintf("\nyour threads %%.%dfx\nyour processes %%.%dfx", digits, digits), \
+    at_in(yours, w, "thread-yours", n), at_in(yours, w, "process-yours", n))
+
+set logscale x 2
+set logscale y 2
+set xrange [0.8:40]
+set yrange [0.5:48]
+set xtics ("1" 1, "2" 2, "4" 4, "8" 8, "16" 16, "32" 32)
+set ytics ("0.5" 0.5, "1" 1, "2" 2, "4" 4, "8" 8, "16" 16, "32" 32)
+set xlabel "workers in the pool"
+set ylabel "speedup (time on 1 worker / time on n)"
+set samples 200
+set key top left Left reverse box opaque samplen 3 width 1
+
+# One clause per series, for workload W; Python and yours only where they were measured.
+SERIES(file, pool, style, name) = sprintf( \
+    ", '%s' using (pick(W, \"%s\")):7:@LO:@HI with yerrorlines %s title \"%s\"", \
+    file, pool, style, name)
+C_SERIES = \
+    SERIES(data, "thread", "lc rgb C_THREAD lw 2.5 pt 7 ps 1.1", "C thread pool") . \
+    SERIES(data, "process", "lc rgb C_PROCESS lw 2.5 pt 5 ps 1.1", "C process pool")
+PY_SERIES = !have_python ? "" : \
+    SERIES(data, "python-thread", "lc rgb PY_THREAD lw 2 dt 2 pt 6 ps 1", \
+           "Python ThreadPoolExecutor") . \
+    SERIES(data, "python-process", "lc rgb PY_PROCESS lw 2 dt 2 pt 4 ps 1", \
+           "Python ProcessPoolExecutor")
+YOURS_SERIES = !have_yours ? "" : \
+    SERIES(yours, "thread-yours", "lc rgb YOURS_THREAD lw 2 pt 9 ps 1.3", "thread (yours)") . \
+    SERIES(yours, "process-yours", "lc rgb YOURS_PROCESS lw 2 pt 11 ps 1.3", "process (yours)")
+
+TITLE = sprintf("Speedup vs workers on %d cores: waiting scales with the workers, " . \
+                "computing only up to the cores\n%s", cores, machine(data))
+capacity = fact(data, "cpu_capacity")
+NOTE = sprintf("Median of %s runs on a warm pool; bars: fastest to slowest run. %s%s", \
+               fact(data, "reps"), have_python ? "Dashed: the same work in " . python . "." \
+                                               : "python3 not found: no Python series.", \
+               capacity eq "" ? "" : sprintf("\nThe machine's own check: %d threads " . \
+               "counting at once ran %sx as fast as one, before the CPU-bound runs, and %sx " . \
+               "after (%d would be ideal).", cores, word(capacity, 1), word(capacity, 2), cores))
+
+do for [fmt in "png svg"] {
+    W = 1300; H = 680; @TERMINAL
+    set output "plots/speedup.".fmt
+    set multiplot title TITLE font ",14"
+    set tmargin at screen 0.84
+    set bmargin at screen 0.16
+    set label 1 NOTE at screen 0.02, screen 0.05 font ",10"
+
+    # I/O-bound: every worker sleeps at the same time, so the time divides by the workers.
+    W = "io"
+    set lmargin at screen 0.06
+    set rmargin at screen 0.48
+    set title sprintf("I/O-bound: %s", fact(data, "io_work"))
+    set label 2 "ideal: y = workers" at 11, 14.5 rotate by 34 tc rgb IDEAL front
+    set label 3 sprintf("at 32 workers:\nC threads %.1fx\nC processes %.1fx%s", \
+        at("io", "thread", 32), at("io", "process", 32), !have_python ? "" : sprintf( \
+        "\nPython threads %.1fx\nPython processes %.1fx", at("io", "python-thread", 32), \
+        at("io", "python-process", 32))) . yours_at("io", 32, 1) at graph 0.97, graph 0.3 \
+        right front
+    plot x with lines lc rgb IDEAL lw 1.5 dt 3 notitle @C_SERIES @PY_SERIES @YOURS_SERIES
+    unset label 1
+
+    # CPU-bound: a counting task needs a core the whole time; past the cores, workers queue.
+    W = "cpu"
+    set lmargin at screen 0.56
+    set rmargin at screen 0.98
+    set title sprintf("CPU-bound: %s", fact(data, "cpu_work"))
+    set label 2 sprintf("ideal: y = min(workers, %d cores)", cores) at 3, cores * 1.6 \
+        norotate tc rgb IDEAL front
+    set label 3 sprintf("at %d workers:\nC threads %.2fx\nC processes %.2fx%s", cores, \
+        at("cpu", "thread", cores), at("cpu", "process", cores), !have_python ? "" : sprintf( \
+        "\nPython threads %.2fx\nPython processes %.2fx", at("cpu", "python-thread", cores), \
+        at("cpu", "python-process", cores))) . yours_at("cpu", cores, 2) at graph 0.97, \
+        graph 0.7 right front
+    plot ideal_cpu(x) with lines lc rgb IDEAL lw 1.5 dt 3 notitle \
+        @C_SERIES @PY_SERIES @YOURS_SERIES
+    unset label 2
+    unset label 3
+    unset multiplot
+}
