@@ -79,6 +79,23 @@ static void contain(const struct h_test *t, int timeout_ms)
         set_limit(RLIMIT_AS, MEMORY_LIMIT);
 }
 
+/* No test reads the terminal: one that tried would wait forever, or steal keystrokes. */
+static int stdin_from_null(void)
+{
+    int null = open("/dev/null", O_RDONLY);
+
+    if (null < 0)
+        return -errno;
+    if (null != STDIN_FILENO) { /* open gives 0 itself when stdin was closed */
+        if (dup2(null, STDIN_FILENO) < 0) {
+            close(null);
+            return -errno;
+        }
+        close(null);
+    }
+    return 0;
+}
+
 static void start_child(const struct h_test *t, int timeout_ms, h_child_fn child, int report[2],
                         int out[2])
 {
@@ -89,6 +106,8 @@ static void start_child(const struct h_test *t, int timeout_ms, h_child_fn child
     if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(out[1], STDERR_FILENO) < 0)
         _exit(125);
     close(out[1]);
+    if (stdin_from_null() < 0)
+        _exit(125);
     /* A pipe makes stdout fully buffered: a learner's printf would show up late, or never if
      * the test crashes. Line buffering keeps it in step. */
     setvbuf(stdout, NULL, _IOLBF, 0);
