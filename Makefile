@@ -84,6 +84,8 @@ $(OUT)/harness/test_%: $(OUT)/harness/test/test_%.o $(HARNESS_LIB)
 # ---- the lessons ----
 # A lesson is a folder lessons/NN-topic/ with topic.h, the learner's .c files and test_topic.c;
 # solutions/NN-topic/ has the same .c files, finished. Nothing else needs to know about it.
+# Long tests may be split: test_topic.c holds the suite table (and names the binary), and
+# test_topic_part.c files hold more tests, all linked into the one binary.
 ALL_LESSONS := $(sort $(patsubst lessons/%/,%,$(dir $(wildcard lessons/[0-9][0-9]-*/test_*.c))))
 LESSONS := $(if $(L),$(filter $(L)-% $(L) %-$(L),$(ALL_LESSONS)),$(ALL_LESSONS))
 ifneq ($(L),)
@@ -94,9 +96,9 @@ endif
 
 # lesson_rules(lesson): how to build build/<variant>/<lesson>/test_<topic>.
 define lesson_rules
-$(1)_TEST := $$(wildcard lessons/$(1)/test_*.c)
+$(1)_TEST := $$(sort $$(wildcard lessons/$(1)/test_*.c))
 $(1)_SRC := $$(filter-out $(IMPL)/$(1)/test_%,$$(wildcard $(IMPL)/$(1)/*.c))
-$(1)_BIN := $(OUT)/$(1)/$$(basename $$(notdir $$($(1)_TEST)))
+$(1)_BIN := $(OUT)/$(1)/$$(basename $$(notdir $$(firstword $$($(1)_TEST))))
 $(1)_OBJ := $$(patsubst %.c,$(OUT)/$(1)/%.o,$$(notdir $$($(1)_TEST) $$($(1)_SRC)))
 
 # The test file always comes from lessons/; the code under test from $(IMPL)/. (Make picks

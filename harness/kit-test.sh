@@ -37,12 +37,13 @@ build() {
 }
 
 # binaries VARIANT: the lesson test binaries of a variant, in lesson order.
+# A lesson's binary is named after its first test file in sorted order, test_topic.c (its
+# test_topic_part.c files, if any, are linked into the same binary).
 binaries() {
 	for dir in lessons/[0-9][0-9]-*/; do
 		lesson=$(basename "$dir")
-		for src in "$dir"test_*.c; do
-			[ -e "$src" ] && printf '%s ' "$BUILD/$1/$lesson/$(basename "$src" .c)"
-		done
+		src=$(ls "$dir"test_*.c 2>/dev/null | LC_ALL=C sort | head -n 1)
+		[ -n "$src" ] && printf '%s ' "$BUILD/$1/$lesson/$(basename "$src" .c)"
 	done
 }
 
