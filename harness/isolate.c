@@ -26,8 +26,15 @@
 #include "sweep.h"
 #include "verdict.h"
 
-#define NOBODY            65534 /* the unprivileged uid and gid a root runner's tests run as */
-#define DEFAULT_MAX_TASKS 512   /* threads + processes a test may add before fork fails */
+/* A root runner's tests run as RUN_ID_BASE + (the runner's pid % RUN_IDS), user and group: an
+ * id no real user has, and a different one for each runner, so that the process limits of runs
+ * side by side (an instructor grading submissions in parallel) never count each other's
+ * processes. Where those ids do not exist (a user namespace that maps only a few, as in rootless
+ * containers), nobody (65534) serves instead. */
+#define RUN_ID_BASE       2000000000u
+#define RUN_IDS           1000000u
+#define NOBODY            65534u
+#define DEFAULT_MAX_TASKS 512          /* threads + processes a test may add before fork fails */
 #define MEMORY_LIMIT      (8ULL << 30) /* address space per test (off under sanitizers) */
 #define FILE_SIZE_LIMIT   (64ULL << 20)
 #define TERM_GRACE_MS     300  /* between SIGTERM and SIGKILL when the watchdog fires */
@@ -49,6 +56,20 @@ static void set_limit(int resource, rlim_t value)
         fprintf(stderr, "runner: setrlimit(%d): %s\n", resource, strerror(errno));
 }
 
+/* Becomes an unprivileged user (see RUN_ID_BASE); returns its uid, or 0 if nothing worked. */
+static uid_t drop_root(void)
+{
+    uid_t id = RUN_ID_BASE + (uid_t)getppid() % RUN_IDS;
+
+    if (setgroups(0, NULL) != 0)
+        return 0;
+    if (setresgid(id, id, id) == 0 && setresuid(id, id, id) == 0)
+        return id;
+    if (setresgid(NOBODY, NOBODY, NOBODY) == 0 && setresuid(NOBODY, NOBODY, NOBODY) == 0)
+        return NOBODY;
+    return 0;
+}
+
 /* In the child: lower privileges if root, then set the limits. The order matters: RLIMIT_NPROC
  * is counted per real user, and root is exempt from it. */
 static void contain(const struct h_test *t, int timeout_ms)
@@ -58,12 +79,10 @@ static void contain(const struct h_test *t, int timeout_ms)
     int existing;
 
     if (uid == 0) {
-        if (setgroups(0, NULL) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
-            setresuid(NOBODY, NOBODY, NOBODY) != 0) {
+        if ((uid = drop_root()) == 0) {
             perror("runner: cannot drop root privileges");
             _exit(125);
         }
-        uid = NOBODY;
         /* Changing uid makes the process undumpable, which makes /proc/self root's and stops
          * LeakSanitizer from inspecting its own threads. This process is ours; allow both. */
         prctl(PR_SET_DUMPABLE, 1);

@@ -82,19 +82,22 @@ step "the untouched stubs: every graded test must fail"
 # shellcheck disable=SC2046
 grade stubs stub $(binaries lessons)
 
+# harness_bins VARIANT: the harness's own tests that also run under the sanitizers (the
+# fixtures do not: they misbehave on purpose, and limits work differently there).
+harness_bins() {
+	for src in harness/test/test_*.c; do
+		t=$(basename "$src" .c)
+		[ "$t" = test_fixtures ] || printf '%s ' "$BUILD/$1/harness/$t"
+	done
+}
+
 step "the solutions under ThreadSanitizer"
 # shellcheck disable=SC2046
-grade tsan solution "$BUILD"/solutions-thread/harness/test_harness \
-	"$BUILD"/solutions-thread/harness/test_latencyd "$BUILD"/solutions-thread/harness/test_latencyd_bad \
-	"$BUILD"/solutions-thread/harness/test_latencyd_load \
-	$(binaries solutions-thread)
+grade tsan solution $(harness_bins solutions-thread) $(binaries solutions-thread)
 
 step "the solutions under AddressSanitizer + UBSan"
 # shellcheck disable=SC2046
-grade asan solution "$BUILD"/solutions-address/harness/test_harness \
-	"$BUILD"/solutions-address/harness/test_latencyd "$BUILD"/solutions-address/harness/test_latencyd_bad \
-	"$BUILD"/solutions-address/harness/test_latencyd_load \
-	$(binaries solutions-address)
+grade asan solution $(harness_bins solutions-address) $(binaries solutions-address)
 
 step "style"
 if command -v clang-format >/dev/null 2>&1; then

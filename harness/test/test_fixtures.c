@@ -189,6 +189,15 @@ static void fixture_floods_output(void)
     H_ASSERT_EQ(1, 2);
 }
 
+/* As root, the runner must not run tests as root: the process limit would not hold, and test
+ * code could change anything on the machine. */
+static void fixture_runs_unprivileged(void)
+{
+    H_ASSERT(geteuid() != 0, "the test runs as root");
+    if (geteuid() != 0)
+        H_ASSERT(setuid(0) != 0, "a test could become root again");
+}
+
 static void fixture_fatal_stops_test(void)
 {
     H_ASSERT_FATAL(0, "stopped here");
@@ -220,6 +229,7 @@ const struct h_suite h_suite = {
             { H_TEST(fixture_floods_output, 1), .expect = H_FAIL, .expect_text = "want 2" },
             { H_TEST(fixture_fatal_stops_test, 1), .expect = H_FAIL,
               .expect_text = "stopped here" },
+            { H_TEST(fixture_runs_unprivileged, 1) },
             { 0 },
         },
 };
