@@ -159,44 +159,46 @@ static int tpool_submitted(size_t n, int64_t *took)
     return rc;
 }
 
-static int ppool_run(long (*fn)(long), long *results, size_t messages, int64_t *took)
+/* The process pool's three calls: the reference as built (pipelined), or built with DEPTH=1
+ * (stop-and-wait). */
+struct ppool_ops {
+    int (*create)(struct ppool **out, int workers);
+    int (*map)(struct ppool *p, long (*fn)(long), const long *in, long *out, int *status, size_t n);
+    void (*destroy)(struct ppool *p);
+};
+
+static const struct ppool_ops pipelined = { ppool_create, ppool_map, ppool_destroy };
+static const struct ppool_ops stop_and_wait = { ppool_sw_create, ppool_sw_map, ppool_sw_destroy };
+
+static int ppool_run(const struct ppool_ops *ops, long (*fn)(long), long *results, size_t messages,
+                     int64_t *took)
 {
     struct ppool *p;
     int64_t start;
-    int rc = ppool_create(&p, workers);
+    int rc = ops->create(&p, workers);
 
     if (rc != 0)
         return rc;
     start = h_now_ns();
-    rc = ppool_map(p, fn, in, results, status, messages);
+    rc = ops->map(p, fn, in, results, status, messages);
     *took = h_now_ns() - start;
-    ppool_destroy(p);
+    ops->destroy(p);
     return rc;
 }
 
 static int ppool_stop_and_wait(size_t n, int64_t *took)
 {
-    struct ppool *p;
-    int64_t start;
-    int rc = ppool_sw_create(&p, workers);
-
-    if (rc != 0)
-        return rc;
-    start = h_now_ns();
-    rc = ppool_sw_map(p, noop, in, out, status, n);
-    *took = h_now_ns() - start;
-    ppool_sw_destroy(p);
-    return rc;
+    return ppool_run(&stop_and_wait, noop, out, n, took);
 }
 
 static int ppool_single(size_t n, int64_t *took)
 {
-    return ppool_run(noop, out, n, took);
+    return ppool_run(&pipelined, noop, out, n, took);
 }
 
 static int ppool_batched(size_t n, int64_t *took)
 {
-    return ppool_run(batch_of_items, batch_out, (n + BATCH - 1) / BATCH, took);
+    return ppool_run(&pipelined, batch_of_items, batch_out, (n + BATCH - 1) / BATCH, took);
 }
 
 /* One case: its name on the chart, the tasks in one run, the goal, and the run. */
