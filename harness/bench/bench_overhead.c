@@ -107,7 +107,8 @@ static int fork_per_task(size_t n, int64_t *took)
     return 0;
 }
 
-static int tpool_mapped(size_t n, int64_t *took)
+/* Times body(p, n) on a fresh thread pool: creating and destroying it are not counted. */
+static int tpool_timed(int (*body)(struct tpool *p, size_t n), size_t n, int64_t *took)
 {
     struct tpool *p;
     int64_t start;
@@ -116,47 +117,52 @@ static int tpool_mapped(size_t n, int64_t *took)
     if (rc != 0)
         return rc;
     start = h_now_ns();
-    rc = tpool_map(p, noop, in, out, n);
+    rc = body(p, n);
     *took = h_now_ns() - start;
     tpool_destroy(p);
     return rc;
 }
 
-static int tpool_handoff(size_t n, int64_t *took)
+static int map_all(struct tpool *p, size_t n)
 {
-    struct tpool *p;
-    int64_t start;
-    int rc = tpool_create(&p, workers);
+    return tpool_map(p, noop, in, out, n);
+}
 
-    if (rc != 0)
-        return rc;
-    start = h_now_ns();
+/* One task at a time: each submit waits for its task, a cross-CPU wake-up each time. */
+static int submit_and_wait_each(struct tpool *p, size_t n)
+{
+    int rc = 0;
+
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = tpool_submit(p, noop_task, NULL);
         if (rc == 0)
             rc = tpool_wait(p);
     }
-    *took = h_now_ns() - start;
-    tpool_destroy(p);
     return rc;
+}
+
+static int submit_all_then_wait(struct tpool *p, size_t n)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = tpool_submit(p, noop_task, NULL);
+    return rc == 0 ? tpool_wait(p) : rc;
+}
+
+static int tpool_mapped(size_t n, int64_t *took)
+{
+    return tpool_timed(map_all, n, took);
+}
+
+static int tpool_handoff(size_t n, int64_t *took)
+{
+    return tpool_timed(submit_and_wait_each, n, took);
 }
 
 static int tpool_submitted(size_t n, int64_t *took)
 {
-    struct tpool *p;
-    int64_t start;
-    int rc = tpool_create(&p, workers);
-
-    if (rc != 0)
-        return rc;
-    start = h_now_ns();
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = tpool_submit(p, noop_task, NULL);
-    if (rc == 0)
-        rc = tpool_wait(p);
-    *took = h_now_ns() - start;
-    tpool_destroy(p);
-    return rc;
+    return tpool_timed(submit_all_then_wait, n, took);
 }
 
 /* The process pool's three calls: the reference as built (pipelined), or built with DEPTH=1
