@@ -17,7 +17,7 @@
 #include "ld_heap.h"
 #include "ld_http.h"
 #include "ld_test.h"
-#include "runner.h"
+#include "suite.h"
 
 static void latencyd_endpoints_answer(void)
 {

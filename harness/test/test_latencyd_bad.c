@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "ld_test.h"
-#include "runner.h"
+#include "suite.h"
 
 static void latencyd_rejects_malformed_requests(void)
 {

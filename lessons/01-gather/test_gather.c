@@ -13,7 +13,7 @@
 #include "clock.h"
 #include "gather.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "trace.h"
 #include "workload.h"
 

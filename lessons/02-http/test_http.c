@@ -22,7 +22,7 @@
 #include "clock.h"
 #include "http.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "server.h"
 
 #define MAX_URLS 300

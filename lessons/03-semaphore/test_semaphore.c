@@ -19,7 +19,7 @@
 #include "clock.h"
 #include "csem.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "test_semaphore.h"
 
 #define MAX_WAKEUPS 5 /* context switches a waiter may make in one wait: 1 is typical */

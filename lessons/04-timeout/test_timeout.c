@@ -23,7 +23,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "server.h"
 #include "timeout.h"
 #include "wake.h"

@@ -29,6 +29,8 @@ const char *h_ui_color(enum h_verdict v)
         return "\033[32m";
     case H_FAIL:
         return "\033[31m";
+    case H_SKIP:
+        return "\033[33m";
     default:
         return "\033[35m"; /* CRASH, TIMEOUT, EXIT: the test did not even finish */
     }
@@ -50,7 +52,7 @@ void h_ui_lesson(const char *lesson, int tests, int points)
            tests == 1 ? "" : "s", points, points == 1 ? "" : "s");
 }
 
-void h_ui_test_start(const struct h_test *t)
+void h_ui_test_start(const struct h_listed *t)
 {
     int dots = NAME_WIDTH - (int)strlen(t->name);
 
@@ -81,12 +83,22 @@ static void show_output(const struct h_outcome *o, int verbose)
     }
 }
 
-void h_ui_test_end(const struct h_test *t, const struct h_outcome *o, int verbose)
+void h_ui_test_end(const struct h_listed *t, const struct h_outcome *o, int verbose)
 {
-    printf("%s%-7s%s %2d/%-2d %6.2f s\n", h_ui_color(o->verdict), h_verdict_name(o->verdict),
-           h_ui_reset(), o->verdict == H_PASS ? t->points : 0, t->points, o->elapsed_s);
-    if (o->message[0])
-        printf("      %s\n", o->message);
+    const char *m = o->message;
+
+    if (o->verdict == H_SKIP)
+        printf("%s%-7s%s  -/%-2d %6.2f s  (not counted)\n", h_ui_color(o->verdict), "SKIP",
+               h_ui_reset(), t->points, o->elapsed_s);
+    else
+        printf("%s%-7s%s %2d/%-2d %6.2f s\n", h_ui_color(o->verdict), h_verdict_name(o->verdict),
+               h_ui_reset(), o->verdict == H_PASS ? t->points : 0, t->points, o->elapsed_s);
+    while (*m) { /* one line per failed check */
+        int len = (int)strcspn(m, "\n");
+
+        printf("      %.*s\n", len, m);
+        m += len + (m[len] == '\n');
+    }
     if (o->output_len && (verbose || o->verdict != H_PASS))
         show_output(o, verbose);
 }

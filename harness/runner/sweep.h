@@ -10,10 +10,4 @@
  * found, or a negative errno if /proc cannot be read. Zombies are not counted. */
 int h_sweep(pid_t pgid, pid_t except);
 
-/* Tasks (threads, hence processes too) whose real user id is uid: what RLIMIT_NPROC counts. */
-int h_tasks_of_uid(uid_t uid);
-
-/* CPU time (user + system) that process pid has used, or -1 if it cannot be read. */
-int64_t h_proc_cpu_ns(pid_t pid);
-
 #endif

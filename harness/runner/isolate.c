@@ -22,8 +22,9 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "proc.h"
+#include "report.h"
 #include "sweep.h"
+#include "sysinfo.h"
 #include "verdict.h"
 
 /* A root runner's tests run as RUN_ID_BASE + (the runner's pid % RUN_IDS), user and group: an
@@ -72,10 +73,11 @@ static uid_t drop_root(void)
 
 /* In the child: lower privileges if root, then set the limits. The order matters: RLIMIT_NPROC
  * is counted per real user, and root is exempt from it. */
-static void contain(const struct h_test *t, int timeout_ms)
+static void contain(const struct h_limits *limits)
 {
     uid_t uid = getuid();
-    int budget = t->max_tasks > 0 ? t->max_tasks : DEFAULT_MAX_TASKS;
+    int budget = limits->max_tasks > 0 ? limits->max_tasks : DEFAULT_MAX_TASKS;
+    int timeout_ms = limits->timeout_ms;
     int existing;
 
     if (uid == 0) {
@@ -94,7 +96,7 @@ static void contain(const struct h_test *t, int timeout_ms)
     set_limit(RLIMIT_CORE, 0);
     set_limit(RLIMIT_FSIZE, FILE_SIZE_LIMIT);
     /* Sanitizers reserve terabytes of address space up front; a limit would stop them. */
-    if (!h_sanitized())
+    if (!limits->sanitized && !h_sanitized())
         set_limit(RLIMIT_AS, MEMORY_LIMIT);
 }
 
@@ -115,23 +117,52 @@ static int stdin_from_null(void)
     return 0;
 }
 
-static void start_child(const struct h_test *t, int timeout_ms, h_child_fn child, int report[2],
+/* The test's process holds stdin, stdout, stderr and its report pipe at H_REPORT_FD, and
+ * nothing else of the runner's: no results file, no other test's pipe, nothing to write a grade
+ * into. Returns 0, or -1 if the descriptors could not be arranged. */
+static int keep_only_stdio_and(int report_fd, int exec_fd)
+{
+    /* Copies above every target first: either descriptor may sit where the other must go. */
+    int report = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
+    int exec = exec_fd >= 0 ? fcntl(exec_fd, F_DUPFD_CLOEXEC, 10) : -1;
+    int first_closed = exec_fd >= 0 ? H_EXEC_FD + 1 : H_REPORT_FD + 1;
+
+    if (report < 0 || (exec_fd >= 0 && exec < 0))
+        return -1;
+    if (dup2(report, H_REPORT_FD) < 0) /* the copy dup2 makes is not close-on-exec */
+        return -1;
+    if (exec >= 0 && dup3(exec, H_EXEC_FD, O_CLOEXEC) < 0)
+        return -1;
+    if (close_range((unsigned)first_closed, ~0U, 0) != 0) { /* before Linux 5.9: one by one */
+        long max = sysconf(_SC_OPEN_MAX);
+
+        for (int fd = first_closed; fd < (max > 0 ? max : 65536); fd++)
+            close(fd);
+    }
+    return 0;
+}
+
+static void start_child(const struct h_limits *limits, h_child_fn child, void *ctx, int report[2],
                         int out[2])
 {
+    sigset_t none;
+
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     close(report[0]);
     close(out[0]);
     if (dup2(out[1], STDOUT_FILENO) < 0 || dup2(out[1], STDERR_FILENO) < 0)
         _exit(125);
     close(out[1]);
-    if (stdin_from_null() < 0)
+    if (stdin_from_null() < 0 || keep_only_stdio_and(report[1], limits->exec_fd) < 0)
         _exit(125);
     /* A pipe makes stdout fully buffered: a learner's printf would show up late, or never if
      * the test crashes. Line buffering keeps it in step. */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    contain(t, timeout_ms);
-    child(t, report[1]);
+    contain(limits);
+    child(ctx, H_REPORT_FD);
     _exit(0);
 }
 
@@ -290,8 +321,9 @@ static int sweep_leftovers(pid_t pgid)
     return first > 0 ? first : 0;
 }
 
-int h_isolate(const struct h_test *t, int timeout_ms, h_child_fn child, struct h_outcome *o)
+int h_isolate(const struct h_limits *limits, h_child_fn child, void *ctx, struct h_outcome *o)
 {
+    int timeout_ms = limits->timeout_ms;
     static struct h_records rec; /* large: off the stack */
     static struct tail tail;
     struct h_scan scan;
@@ -318,7 +350,7 @@ int h_isolate(const struct h_test *t, int timeout_ms, h_child_fn child, struct h
         goto close_all;
     }
     if (w.pid == 0)
-        start_child(t, timeout_ms, child, report, out);
+        start_child(limits, child, ctx, report, out);
     setpgid(w.pid, w.pid); /* also in the child: whichever runs first, the group exists */
     close(report[1]);
     close(out[1]);

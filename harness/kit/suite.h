@@ -1,8 +1,8 @@
-/* runner.h: how a test file declares its tests for the conclab runner.
+/* suite.h: how a test file declares its tests.
  *
- * Every test binary is one test file linked with the harness, whose runner.c supplies main().
- * The test file defines one `h_suite` naming its tests, the points each is worth and, where the
- * default will not do, its own time limit:
+ * A test binary is a lesson's test files, the code under test, the kit and the runner's test
+ * main (harness/runner/testmain.c). The test file defines one `h_suite` naming its tests, the
+ * points each is worth and, where the default will not do, its own time limit:
  *
  *     static void gather_results_in_order(void) { ... }
  *
@@ -14,13 +14,13 @@
  *         },
  *     };
  *
- * The runner runs each test in a child process of its own (its own process group, a wall-clock
- * watchdog, CPU, process and memory limits, its output captured and capped), and gives each a
- * verdict: PASS, FAIL, CRASH, TIMEOUT or EXIT. Tests assert with CUnit, through check.h. The
- * lesson's name comes from the Makefile (H_LESSON, the folder's name).
+ * The runner runs each test in a process of its own, started afresh from the binary (its own
+ * process group, unprivileged, a wall-clock watchdog, CPU, process and memory limits, no
+ * descriptor but stdio and its report pipe, its output captured and capped), and gives each a
+ * verdict: PASS, FAIL, CRASH, TIMEOUT, EXIT or SKIP. Tests assert with check.h.
  */
-#ifndef H_RUNNER_H
-#define H_RUNNER_H
+#ifndef H_SUITE_H
+#define H_SUITE_H
 
 /* A test's verdict, as the runner gives it. */
 enum h_verdict {
@@ -29,6 +29,8 @@ enum h_verdict {
     H_CRASH,   /* a signal ended the test: SIGSEGV, SIGABRT, the CPU limit... */
     H_TIMEOUT, /* the watchdog ended it: a deadlock, a wait nobody wakes, or a busy loop */
     H_EXIT,    /* the process ended (exit, _exit, return from a thread...) before the test did */
+    H_SKIP,    /* the test could not be judged here (one CPU, say), and said why: h_skip. Its
+                * points leave the maximum: a skipped test neither earns nor loses them */
 };
 
 #define H_DEFAULT_TIMEOUT_MS 10000 /* a test's wall-clock limit unless it sets its own */
@@ -58,5 +60,13 @@ struct h_suite {
 
 /* Defined by each test file. */
 extern const struct h_suite h_suite;
+
+/* Says that this test cannot be judged on this machine, and why ("one CPU: no speedup to
+ * measure"); the test function should return right after. A test that also failed a check
+ * is a FAIL, not a SKIP: check what can be checked first, skip only what cannot. */
+void h_skip(const char *why);
+
+/* The reason given to h_skip in this process, or NULL. For the runner's test main. */
+const char *h_skip_reason(void);
 
 #endif

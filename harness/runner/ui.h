@@ -4,7 +4,8 @@
 #define H_UI_H
 
 #include "isolate.h"
-#include "runner.h"
+#include "run.h"
+#include "suite.h"
 
 /* Decides once whether stdout gets colours. */
 void h_ui_init(void);
@@ -16,8 +17,8 @@ const char *h_ui_reset(void);
 
 /* The runner's lines: a heading per lesson, a line per test, a score per lesson. */
 void h_ui_lesson(const char *lesson, int tests, int points);
-void h_ui_test_start(const struct h_test *t);
-void h_ui_test_end(const struct h_test *t, const struct h_outcome *o, int verbose);
+void h_ui_test_start(const struct h_listed *t);
+void h_ui_test_end(const struct h_listed *t, const struct h_outcome *o, int verbose);
 void h_ui_lesson_end(int score, int max, int ran, int failed);
 
 #endif

@@ -1,5 +1,6 @@
-/* verdict.h: the report pipe's records, the scan of a test's output for sanitizer reports, and
- * the verdict made of both. Internal to the runner. */
+/* verdict.h: the scan of a test's output for sanitizer reports, and the verdict made of how the
+ * test's process ended, what it reported (report.h) and what its output showed. Internal to the
+ * runner. */
 #ifndef H_VERDICT_H
 #define H_VERDICT_H
 
@@ -7,16 +8,7 @@
 #include <sys/types.h>
 
 #include "isolate.h"
-
-#define H_RECORDS_KEEP (64 * 1024) /* bytes of report records kept; a test's first failures */
-
-/* What the child wrote to the report pipe, as raw lines (see h_report_failure). */
-struct h_records {
-    char buf[H_RECORDS_KEEP + 1];
-    size_t len;
-};
-void h_records_init(struct h_records *r);
-void h_records_feed(struct h_records *r, const char *data, size_t n);
+#include "report.h"
 
 /* Looks through a test's output, as it streams by, for the first report of a sanitizer. */
 struct h_scan {

@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "sweep.h"
+#include "sysinfo.h"
 
 /* Entries of a /proc directory, "." and ".." aside; minus the one opendir itself holds when the
  * directory is /proc/self/fd. */
@@ -122,37 +121,4 @@ int h_limit_new_tasks(int n)
     if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
         rl.rlim_cur = rl.rlim_max;
     return setrlimit(RLIMIT_NPROC, &rl) == 0 ? 0 : -errno;
-}
-
-int h_cpus(void)
-{
-    cpu_set_t set;
-
-    if (sched_getaffinity(0, sizeof(set), &set) != 0)
-        return 1;
-    return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
-}
-
-/* Valgrind runs the program on a synthetic CPU, one thread at a time, and announces itself
- * through the preloaded library it injects. */
-bool h_under_valgrind(void)
-{
-    const char *preload = getenv("LD_PRELOAD");
-
-    return preload && strstr(preload, "vgpreload");
-}
-
-bool h_sanitized(void)
-{
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-    return true;
-#else
-    return h_under_valgrind();
-#endif
-#else
-    return h_under_valgrind();
-#endif
 }

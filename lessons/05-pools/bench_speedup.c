@@ -16,8 +16,8 @@
  * process, then python-thread and python-process from plots/python/pools.py (run from the
  * repository's top folder, as `make bench` does).
  *
- * Built a second time with -DBENCH_YOURS against the learner's lesson 05 instead of the
- * reference: it writes OUTDIR/speedup-yours.csv with pools thread-yours and process-yours.
+ * Built against the learner's lesson 05 too, and run as `bench_speedup OUTDIR yours`: it then
+ * writes OUTDIR/speedup-yours.csv with pools thread-yours and process-yours, and no Python.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,13 +39,7 @@
 
 #define PYTHON_SCRIPT "plots/python/pools.py"
 
-#ifdef BENCH_YOURS
-#define CSV_NAME "speedup-yours"
-#define SUFFIX   "-yours"
-#else
 #define CSV_NAME "speedup"
-#define SUFFIX   ""
-#endif
 
 #define MAX_WORKERS 32
 static const int workers_list[] = { 1, 2, 4, 8, 16, MAX_WORKERS };
@@ -135,8 +129,8 @@ static void process_destroy(void *pool)
 }
 
 static const struct pool_ops pools[] = {
-    { "thread" SUFFIX, thread_create, thread_map, thread_destroy },
-    { "process" SUFFIX, process_create, process_map, process_destroy },
+    { "thread", thread_create, thread_map, thread_destroy },
+    { "process", process_create, process_map, process_destroy },
 };
 
 /* Starts a pool of `workers` and maps a few empty items on it: the first map touches every
@@ -218,8 +212,8 @@ static int sweep(FILE *csv, const struct pool_ops *ops, const struct workload *w
 
         if (p == 0)
             base = st.median_s;
-        fprintf(csv, "%s,%s,%d,%.6f,%.6f,%.6f,%.3f\n", w->name, ops->name, workers_list[p],
-                st.median_s, st.min_s, st.max_s, base / st.median_s);
+        fprintf(csv, "%s,%s%s,%d,%.6f,%.6f,%.6f,%.3f\n", w->name, ops->name, bench_series(),
+                workers_list[p], st.median_s, st.min_s, st.max_s, base / st.median_s);
         printf("  %-9s %-3s %-14s %2d workers: median %.4f s, speedup %5.2fx\n", "", w->name,
                ops->name, workers_list[p], st.median_s, base / st.median_s);
     }
@@ -282,7 +276,6 @@ static int make_workloads(struct workload *io, struct workload *cpu)
     return 0;
 }
 
-#ifndef BENCH_YOURS
 /* Runs the Python version of both workloads with the same parameters; its rows go to csv. */
 static int run_python(FILE *csv)
 {
@@ -297,7 +290,6 @@ static int run_python(FILE *csv)
              IO_TASKS, CPU_MS, CPU_TASKS, BENCH_MIN_REPS, workers);
     return bench_python_run(csv, PYTHON_SCRIPT, args);
 }
-#endif
 
 int main(int argc, char **argv)
 {
@@ -320,12 +312,12 @@ int main(int argc, char **argv)
     bench_fact(csv, "cpu_work", "%d slices of a prime count, %d ms on 1 worker", CPU_TASKS, CPU_MS);
     bench_fact(csv, "cpu_numbers", "%lld, from %lld", (long long)cpu_total, (long long)H_CPU_BASE);
     bench_fact(csv, "reps", "%d", BENCH_MIN_REPS);
-#ifndef BENCH_YOURS
-    char python[128];
-    bool have_python = bench_python_version(PYTHON_SCRIPT, python, sizeof(python)) == 0;
+    /* The learner's series needs no Python beside it: the reference's run has it. */
+    bool yours = bench_series()[0] != '\0';
+    char python[128] = "not run beside the learner's code";
+    bool have_python = !yours && bench_python_version(PYTHON_SCRIPT, python, sizeof(python)) == 0;
 
     bench_fact(csv, "python", "%s", python);
-#endif
     bench_csv_columns(csv, "workload,pool,workers,median_s,min_s,max_s,speedup");
     for (int w = 0; rc == 0 && w < 2; w++) {
         if (w == 1)
@@ -338,10 +330,8 @@ int main(int argc, char **argv)
            "%.2fx (after)\n",
            "capacity", bench_cores(), capacity[0], capacity[1]);
     bench_fact(csv, "cpu_capacity", "%.2f %.2f", capacity[0], capacity[1]);
-#ifndef BENCH_YOURS
     if (rc == 0 && have_python && run_python(csv) != 0)
         bench_fact(csv, "python_failed", "some Python series may be missing");
-#endif
     if (bench_csv_close(csv) != 0 && rc == 0)
         rc = -EIO;
     return rc == 0 ? 0 : 1;

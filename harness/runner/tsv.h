@@ -1,4 +1,5 @@
-/* tsv.h: the record of one test's result, as the runner writes it and the grader reads it.
+/* tsv.h: the record of one test's result, as the grader keeps it between runs; and the names
+ * of the verdicts.
  *
  * One line per test, tab-separated, in this order:
  *     lesson test verdict points max_points elapsed_s timeout_ms expect expect_text message output
@@ -9,8 +10,7 @@
 
 #include <stdio.h>
 
-#include "isolate.h"
-#include "runner.h"
+#include "suite.h"
 
 #define H_TSV_OUTPUT_KEEP (8 * 1024) /* bytes of a test's output kept in its record */
 
@@ -24,13 +24,12 @@ struct h_row {
     int timeout_ms;
     enum h_verdict expect;
     char expect_text[128];
-    char message[1024];
+    char message[3072];
     char output[H_TSV_OUTPUT_KEEP + 1];
 };
 
-/* Appends t's record to f. */
-void h_tsv_write(FILE *f, const char *lesson, const struct h_test *t, int timeout_ms,
-                 const struct h_outcome *o);
+/* Appends row to f. Returns 0, or -EIO. */
+int h_tsv_write(FILE *f, const struct h_row *row);
 
 /* Reads the next record from f into row. Returns 1, 0 at end of file, or -EINVAL for a line
  * that is not a record (it is skipped). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "suite.h"
 
 bool h_assert(bool ok, bool fatal, const char *file, int line, const char *fmt, ...)
 {
@@ -128,4 +129,16 @@ bool h_assert_asleep(const char *what, const struct h_usage *u, double max_ratio
                     "spins instead of sleeping?",
                     what, h_ns_to_s(u->cpu_ns), h_ns_to_s(u->wall_ns), 100 * ratio,
                     100 * max_ratio);
+}
+
+static char skip_reason[512];
+
+void h_skip(const char *why)
+{
+    snprintf(skip_reason, sizeof(skip_reason), "%s", why && why[0] ? why : "(no reason given)");
+}
+
+const char *h_skip_reason(void)
+{
+    return skip_reason[0] ? skip_reason : NULL;
 }

@@ -1,4 +1,4 @@
-/* proc.h: what this process holds right now, read from /proc; and facts about the build.
+/* proc.h: what this process holds right now, read from /proc.
  *
  * Tests count before and after the code under test: a thread, child process or file
  * descriptor more afterwards is a leak. Each count returns a negative errno if /proc cannot be
@@ -8,6 +8,8 @@
 #define H_PROC_H
 
 #include <stdbool.h>
+
+#include "sysinfo.h" /* h_cpus, h_sanitized, h_under_valgrind: tests use them too */
 
 /* Threads of this process that exist now (entries of /proc/self/task), the caller included. */
 int h_count_threads(void);
@@ -30,16 +32,5 @@ int h_count_zombies(void);
  * the next pthread_create or fork then fails with EAGAIN, as on a machine out of them. Returns 0,
  * or -EPERM where the limit does not apply (a root process ignores it). */
 int h_limit_new_tasks(int n);
-
-/* CPUs this process may run on (its affinity mask), at least 1. */
-int h_cpus(void);
-
-/* True when built with ThreadSanitizer or AddressSanitizer, or run under valgrind: code runs
- * several times slower (under valgrind, one thread at a time), so tests skip tight timing and
- * overlap checks (never correctness checks) and the runner gives more time. */
-bool h_sanitized(void);
-
-/* True when run under valgrind. */
-bool h_under_valgrind(void);
 
 #endif

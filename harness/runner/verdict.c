@@ -12,59 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-
-/* ---- the child's side of the report pipe ----
- * One line per record, written with a single write() (records are shorter than PIPE_BUF, so a
- * record is never interleaved with another), and stamped with the writer's pid: a process the
- * test forked that wanders back into the runner's code cannot report for the test. */
-
-static void write_record(int fd, const char *line, size_t len)
-{
-    while (write(fd, line, len) < 0 && errno == EINTR)
-        ;
-}
-
-void h_report_failure(int fd, const char *file, unsigned line, const char *message)
-{
-    char rec[1200];
-    int n = snprintf(rec, sizeof(rec), "F %d %u %s\t", (int)getpid(), line, file);
-    size_t len;
-
-    if (n < 0 || (size_t)n >= sizeof(rec))
-        return;
-    len = (size_t)n;
-    for (const char *m = message; *m && len < sizeof(rec) - 2; m++)
-        rec[len++] = (*m == '\n' || *m == '\t') ? ' ' : *m;
-    rec[len++] = '\n';
-    write_record(fd, rec, len);
-}
-
-void h_report_end(int fd)
-{
-    char rec[32];
-    int n = snprintf(rec, sizeof(rec), "E %d\n", (int)getpid());
-
-    write_record(fd, rec, (size_t)n);
-}
-
-/* ---- the parent's side ---- */
-
-void h_records_init(struct h_records *r)
-{
-    r->len = 0;
-    r->buf[0] = '\0';
-}
-
-void h_records_feed(struct h_records *r, const char *data, size_t n)
-{
-    size_t room = H_RECORDS_KEEP - r->len;
-
-    if (n > room)
-        n = room;
-    memcpy(r->buf + r->len, data, n);
-    r->len += n;
-    r->buf[r->len] = '\0';
-}
+#include "report.h"
 
 void h_scan_init(struct h_scan *s)
 {
@@ -154,40 +102,6 @@ static const char *signal_name(int sig)
     }
 }
 
-/* Parses the records the child itself (and no other process) wrote: counts its failures,
- * keeps the first as the message, and says whether the end-of-test record came. */
-static int read_records(struct h_outcome *o, const struct h_records *rec, pid_t pid)
-{
-    const char *p = rec->buf;
-    int ended = 0;
-
-    while (*p) {
-        const char *eol = strchr(p, '\n');
-        int rec_pid = 0, used = 0;
-        unsigned line = 0;
-
-        if (!eol)
-            break; /* a torn last line: the child died mid-write */
-        if (sscanf(p, "E %d", &rec_pid) == 1 && rec_pid == pid) {
-            ended = 1;
-        } else if (sscanf(p, "F %d %u %n", &rec_pid, &line, &used) == 2 && rec_pid == pid) {
-            const char *tab = memchr(p + used, '\t', (size_t)(eol - p - used));
-
-            if (o->failures++ == 0 && tab)
-                snprintf(o->message, sizeof(o->message), "%.*s:%u: %.*s", (int)(tab - p - used),
-                         p + used, line, (int)(eol - tab - 1), tab + 1);
-        }
-        p = eol + 1;
-    }
-    if (o->failures > 1) {
-        size_t len = strlen(o->message);
-
-        snprintf(o->message + len, sizeof(o->message) - len, " (and %d more failures)",
-                 o->failures - 1);
-    }
-    return ended;
-}
-
 static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_ns)
 {
     double wall = timeout_ms / 1000.0, cpu = cpu_ns >= 0 ? h_ns_to_s(cpu_ns) : -1;
@@ -209,22 +123,37 @@ static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_n
 void h_judge(struct h_outcome *o, const struct h_records *rec, const struct h_scan *scan, pid_t pid,
              int status, int timed_out, int timeout_ms, long long cpu_at_timeout_ns)
 {
-    int ended = read_records(o, rec, pid);
+    struct h_report r;
 
+    h_records_parse(rec, pid, &r);
+    o->failures = r.failures;
     if (timed_out) {
         o->verdict = H_TIMEOUT;
         timeout_message(o, timeout_ms, cpu_at_timeout_ns);
     } else if (WIFSIGNALED(status)) {
         o->verdict = H_CRASH;
         snprintf(o->message, sizeof(o->message), "killed by %s", signal_name(WTERMSIG(status)));
-    } else if (!ended) {
+    } else if (!r.ended) {
         o->verdict = H_EXIT;
         snprintf(o->message, sizeof(o->message),
                  "the process ended with exit status %d before the test finished (exit() or "
                  "_exit() called from the code under test?)",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* The test function returned, then something (an atexit handler, a destructor) ended
+         * the process another way: the test did not end as a test ends. */
+        o->verdict = H_EXIT;
+        snprintf(o->message, sizeof(o->message),
+                 "the test returned, then the process ended with exit status %d instead of 0",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     } else {
-        o->verdict = o->failures > 0 ? H_FAIL : H_PASS;
+        o->verdict = r.failures > 0 ? H_FAIL : r.skipped ? H_SKIP : H_PASS;
+        snprintf(o->message, sizeof(o->message), "%s", r.detail);
+    }
+    if (r.failures > 0 && o->verdict != H_FAIL) { /* what it found before it crashed or hung */
+        size_t len = strlen(o->message);
+
+        snprintf(o->message + len, sizeof(o->message) - len, "\nbefore that, failed: %s", r.detail);
     }
     if (scan->found[0] && o->verdict != H_TIMEOUT) {
         if (o->verdict != H_CRASH)
@@ -234,7 +163,7 @@ void h_judge(struct h_outcome *o, const struct h_records *rec, const struct h_sc
     if (o->leftovers > 0) {
         size_t len = strlen(o->message);
 
-        if (o->verdict == H_PASS)
+        if (o->verdict == H_PASS || o->verdict == H_SKIP)
             o->verdict = H_FAIL;
         snprintf(o->message + len, sizeof(o->message) - len,
                  "%sleft %d process%s running after the test (the runner killed %s)",

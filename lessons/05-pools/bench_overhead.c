@@ -1,10 +1,10 @@
 /* bench_overhead.c: what it costs to run one task that does nothing, by each way of running it.
  *
  * A task that does nothing shows the price of the machinery alone: a thread created and joined
- * (lesson 01's run_gather), a queue operation in a thread pool (lesson 05), a trip through a
- * pipe to a worker process, a whole fork. Real work must cost well above it for the machinery to
- * pay off. Pools are made before the clock starts, as a program that keeps its pool would; each
- * case runs BENCH_MIN_REPS times, and the figure is the median time per task.
+ * (what lesson 01's run_gather does per task), a queue operation in a thread pool (lesson 05), a
+ * trip through a pipe to a worker process, a whole fork. Real work must cost well above it for the
+ * machinery to pay off. Pools are made before the clock starts, as a program that keeps its pool
+ * would; each case runs BENCH_MIN_REPS times, and the figure is the median time per task.
  *
  * Writes OUTDIR/overhead.csv: case,impl,tasks,median_us,min_us,max_us,target_us (target_us is
  * the goal the reference must meet, 0 where there is none), then the Python equivalents from
@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +24,7 @@
 
 #include "bench.h"
 #include "clock.h"
-#include "gather.h"
 #include "pools.h"
-
-/* The reference process pool built once more with one item in flight per worker (DEPTH=1),
- * its functions renamed (see the Makefile): what stop-and-wait costs. */
-int ppool_sw_create(struct ppool **out, int workers);
-int ppool_sw_map(struct ppool *p, long (*fn)(long), const long *in, long *out, int *status,
-                 size_t n);
-void ppool_sw_destroy(struct ppool *p);
 
 #define PYTHON_SCRIPT "plots/python/overhead.py"
 #define MAX_TASKS     200000 /* the largest case */
@@ -56,11 +49,9 @@ static void noop_task(void *arg)
     (void)arg;
 }
 
-static int empty_task(void *arg, long *value)
+static void *empty_thread(void *arg)
 {
-    (void)arg;
-    *value = 1;
-    return 0;
+    return arg;
 }
 
 /* Runs BATCH items in one message: the worker reads them from, and writes them to, the shared
@@ -77,16 +68,18 @@ static long batch_of_items(long batch)
  * *took. Returns 0 or a negative errno. */
 static int thread_per_task(size_t n, int64_t *took)
 {
-    static struct task tasks[GATHER_TASKS];
-    static struct task_result results[GATHER_TASKS];
+    static pthread_t threads[GATHER_TASKS];
     int64_t start = h_now_ns();
-    int rc;
+    size_t started = 0;
+    int rc = 0;
 
-    for (size_t i = 0; i < n; i++)
-        tasks[i] = (struct task){ .fn = empty_task };
-    rc = run_gather(tasks, n, results);
+    /* Create all, then join all: what run_gather does, without a result to store. */
+    while (started < n && (rc = pthread_create(&threads[started], NULL, empty_thread, NULL)) == 0)
+        started++;
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
     *took = h_now_ns() - start;
-    return rc;
+    return -rc;
 }
 
 static int fork_per_task(size_t n, int64_t *took)
@@ -165,46 +158,59 @@ static int tpool_submitted(size_t n, int64_t *took)
     return tpool_timed(submit_all_then_wait, n, took);
 }
 
-/* The process pool's three calls: the reference as built (pipelined), or built with DEPTH=1
- * (stop-and-wait). */
-struct ppool_ops {
-    int (*create)(struct ppool **out, int workers);
-    int (*map)(struct ppool *p, long (*fn)(long), const long *in, long *out, int *status, size_t n);
-    void (*destroy)(struct ppool *p);
-};
-
-static const struct ppool_ops pipelined = { ppool_create, ppool_map, ppool_destroy };
-static const struct ppool_ops stop_and_wait = { ppool_sw_create, ppool_sw_map, ppool_sw_destroy };
-
-static int ppool_run(const struct ppool_ops *ops, long (*fn)(long), long *results, size_t messages,
-                     int64_t *took)
+/* Times map(p, n) on a fresh process pool: creating and destroying it are not counted. */
+static int ppool_timed(int (*map)(struct ppool *p, size_t n), size_t n, int64_t *took)
 {
     struct ppool *p;
     int64_t start;
-    int rc = ops->create(&p, workers);
+    int rc = ppool_create(&p, workers);
 
     if (rc != 0)
         return rc;
     start = h_now_ns();
-    rc = ops->map(p, fn, in, results, status, messages);
+    rc = map(p, n);
     *took = h_now_ns() - start;
-    ops->destroy(p);
+    ppool_destroy(p);
     return rc;
+}
+
+static int map_singles(struct ppool *p, size_t n)
+{
+    return ppool_map(p, noop, in, out, status, n);
+}
+
+/* One item per worker per map call: each item waits for the one before it on that worker to
+ * come back, a round trip per item. This is what a pool without pipelining costs. */
+static int map_one_per_worker(struct ppool *p, size_t n)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < n; i += (size_t)workers) {
+        size_t k = n - i < (size_t)workers ? n - i : (size_t)workers;
+
+        rc = ppool_map(p, noop, in + i, out + i, status + i, k);
+    }
+    return rc;
+}
+
+static int map_batches(struct ppool *p, size_t n)
+{
+    return ppool_map(p, batch_of_items, in, batch_out, status, (n + BATCH - 1) / BATCH);
 }
 
 static int ppool_stop_and_wait(size_t n, int64_t *took)
 {
-    return ppool_run(&stop_and_wait, noop, out, n, took);
+    return ppool_timed(map_one_per_worker, n, took);
 }
 
 static int ppool_single(size_t n, int64_t *took)
 {
-    return ppool_run(&pipelined, noop, out, n, took);
+    return ppool_timed(map_singles, n, took);
 }
 
 static int ppool_batched(size_t n, int64_t *took)
 {
-    return ppool_run(&pipelined, batch_of_items, batch_out, (n + BATCH - 1) / BATCH, took);
+    return ppool_timed(map_batches, n, took);
 }
 
 /* One case: its name on the chart, the tasks in one run, the goal, and the run. */
@@ -218,9 +224,10 @@ struct ocase {
 /* Names go into a CSV: no commas. */
 static const struct ocase cases[] = {
     { "a process per task (fork + waitpid)", 200, 0, fork_per_task },
-    { "a thread per task (run_gather)", GATHER_TASKS, 0, thread_per_task },
+    { "a thread per task (create all then join)", GATHER_TASKS, 0, thread_per_task },
     { "thread pool: submit 1 task then wait", 2000, 0, tpool_handoff },
-    { "process pool map: 1 item per message (stop-and-wait)", 10000, 0, ppool_stop_and_wait },
+    { "process pool map: 1 item per worker per map (stop-and-wait)", 10000, 0,
+      ppool_stop_and_wait },
     { "process pool map: 1 item per message (pipelined)", 50000, 3.0, ppool_single },
     { "process pool map: 64 items per message", MAX_TASKS, 0, ppool_batched },
     { "thread pool: submit all then wait once", MAX_TASKS, 0, tpool_submitted },

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const verdict_names[] = { "PASS", "FAIL", "CRASH", "TIMEOUT", "EXIT" };
+static const char *const verdict_names[] = { "PASS", "FAIL", "CRASH", "TIMEOUT", "EXIT", "SKIP" };
 
 const char *h_verdict_name(enum h_verdict v)
 {
@@ -42,28 +42,16 @@ static void put_field(FILE *f, const char *s, size_t len)
     }
 }
 
-void h_tsv_write(FILE *f, const char *lesson, const struct h_test *t, int timeout_ms,
-                 const struct h_outcome *o)
+int h_tsv_write(FILE *f, const struct h_row *r)
 {
-    const char *exp_text = t->expect_text ? t->expect_text : "";
-    size_t keep = o->output_len;
-
-    fprintf(f, "%s\t%s\t%s\t%d\t%d\t%.3f\t%d\t%s\t", lesson, t->name, h_verdict_name(o->verdict),
-            o->verdict == H_PASS ? t->points : 0, t->points, o->elapsed_s, timeout_ms,
-            h_verdict_name(t->expect));
-    put_field(f, exp_text, strlen(exp_text));
+    fprintf(f, "%s\t%s\t%s\t%d\t%d\t%.3f\t%d\t%s\t", r->lesson, r->test, h_verdict_name(r->verdict),
+            r->points, r->max_points, r->elapsed_s, r->timeout_ms, h_verdict_name(r->expect));
+    put_field(f, r->expect_text, strlen(r->expect_text));
     fputc('\t', f);
-    put_field(f, o->message, strlen(o->message));
+    put_field(f, r->message, strlen(r->message));
     fputc('\t', f);
-    /* Keep the end of long output: that is where a crash or a sanitizer report is. */
-    if (keep > H_TSV_OUTPUT_KEEP) {
-        fputs("[...]", f);
-        put_field(f, o->output + keep - H_TSV_OUTPUT_KEEP, H_TSV_OUTPUT_KEEP);
-    } else {
-        put_field(f, o->output, keep);
-    }
-    fputc('\n', f);
-    fflush(f);
+    put_field(f, r->output, strlen(r->output));
+    return fputc('\n', f) == EOF ? -EIO : 0;
 }
 
 /* Copies the escaped field at *p (up to a tab or the end) into out, unescaped. */
