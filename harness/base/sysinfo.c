@@ -98,7 +98,8 @@ int64_t h_proc_cpu_ns(pid_t pid)
     /* The command name may hold spaces and ')': the fields start after the last ')'. utime and
      * stime are fields 14 and 15, the 12th and 13th after it. */
     if (!(p = strrchr(buf, ')')) ||
-        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
+            2)
         return -1;
     return (int64_t)((utime + stime) * (1000000000ULL / (unsigned long long)hz));
 }

@@ -119,16 +119,38 @@ void h_usage_stop(struct h_usage *u)
     u->cpu_ns = h_cpu_ns() - u->cpu_ns;
 }
 
+double h_usage_ratio(const struct h_usage *u)
+{
+    return u->wall_ns > 0 ? (double)u->cpu_ns / (double)u->wall_ns : 0;
+}
+
 bool h_assert_asleep(const char *what, const struct h_usage *u, double max_ratio, const char *file,
                      int line)
 {
-    double ratio = u->wall_ns > 0 ? (double)u->cpu_ns / (double)u->wall_ns : 0;
+    double ratio = h_usage_ratio(u);
 
     return h_assert(ratio <= max_ratio, false, file, line,
                     "%s: used %.3f s of CPU in %.3f s (%.0f%%), allowed %.0f%%: a wait that "
                     "spins instead of sleeping?",
                     what, h_ns_to_s(u->cpu_ns), h_ns_to_s(u->wall_ns), 100 * ratio,
                     100 * max_ratio);
+}
+
+bool h_assert_asleep_best(const char *what, int (*stretch)(void *arg, struct h_usage *u), void *arg,
+                          double max_ratio, const char *file, int line)
+{
+    struct h_usage best = { 0 }, u;
+
+    for (int i = 0; i < H_TRIES; i++) {
+        u = (struct h_usage){ 0 };
+        if (stretch(arg, &u) < 0)
+            return false;
+        if (i == 0 || h_usage_ratio(&u) < h_usage_ratio(&best))
+            best = u;
+        if (h_usage_ratio(&best) <= max_ratio)
+            break;
+    }
+    return h_assert_asleep(what, &best, max_ratio, file, line);
 }
 
 static char skip_reason[512];

@@ -83,4 +83,18 @@ void h_usage_stop(struct h_usage *u);
 bool h_assert_asleep(const char *what, const struct h_usage *u, double max_ratio, const char *file,
                      int line);
 
+/* The share of its wall time that a stretch spent on the CPU (0 for an empty stretch). */
+double h_usage_ratio(const struct h_usage *u);
+
+/* The same check, best of H_TRIES: runs stretch(arg, u) until the CPU share of the stretch it
+ * measured (between its own h_usage_start and h_usage_stop on u) is within max_ratio, at most
+ * H_TRIES times, and asserts on the best. A busy machine only ever adds CPU time to a stretch
+ * (cache misses, migrations), never takes any away, so the best attempt is the fair one, and a
+ * busy wait stays near 100% in every attempt. stretch returns 0, or a negative number when its
+ * answer was wrong (it has asserted why): no retry then, and no CPU check. */
+#define H_ASSERT_MOSTLY_ASLEEP_BEST(what, stretch, arg, max_ratio)                                 \
+    h_assert_asleep_best((what), (stretch), (arg), (max_ratio), __FILE__, __LINE__)
+bool h_assert_asleep_best(const char *what, int (*stretch)(void *arg, struct h_usage *u), void *arg,
+                          double max_ratio, const char *file, int line);
+
 #endif

@@ -23,6 +23,7 @@ int h_trace_create(struct h_trace **out, size_t capacity)
         return -ENOMEM;
     t->capacity = capacity;
     atomic_init(&t->claimed, 0);
+    atomic_init(&t->met, 0);
     t->origin_ns = h_now_ns();
     *out = t;
     return 0;
@@ -41,6 +42,7 @@ void h_trace_reset(struct h_trace *t)
         atomic_store(&t->spans[i].end_ns, 0);
     }
     atomic_store(&t->claimed, 0);
+    atomic_store(&t->met, 0);
 }
 
 int h_trace_begin(struct h_trace *t, int task)

@@ -31,6 +31,7 @@ struct h_trace {
     size_t capacity;        /* spans it can hold */
     _Atomic size_t claimed; /* spans claimed so far (may exceed capacity: those are dropped) */
     int64_t origin_ns;      /* h_now_ns() at creation: time 0 in the CSV */
+    _Atomic int met;        /* h_io_work_meeting's tasks met (see workload.h) */
     struct h_span spans[];  /* capacity of them */
 };
 

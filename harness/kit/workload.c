@@ -2,6 +2,7 @@
 #include "workload.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,22 @@ void h_io_work(struct h_trace *trace, int task, int ms)
     h_sleep_ms(ms);
     if (trace)
         h_trace_end(trace, span);
+}
+
+void h_io_work_meeting(struct h_trace *trace, int task, int ms, int want, int hold_ms)
+{
+    int span = h_trace_begin(trace, task);
+    int64_t give_up = h_deadline_ms(hold_ms);
+
+    while (!atomic_load(&trace->met) && h_now_ns() < give_up) {
+        if (h_trace_running(trace) >= want) {
+            atomic_store(&trace->met, 1);
+            break;
+        }
+        h_sleep_ms(1);
+    }
+    h_sleep_ms(ms);
+    h_trace_end(trace, span);
 }
 
 /* Trial division by 2, then by odd numbers up to the square root: slow on purpose. */

@@ -19,6 +19,15 @@ struct h_trace;
 /* Sleeps ms milliseconds as task number task, recorded in trace (NULL: not recorded). */
 void h_io_work(struct h_trace *trace, int task, int ms);
 
+/* h_io_work for a test that counts how many tasks ran at once: the task first holds (asleep,
+ * checking every millisecond) until want tasks of the trace run at the same time, or for at most
+ * hold_ms, then sleeps its ms. On a loaded machine starting want threads can take longer than a
+ * task lasts, and a correct executor would then show fewer at once than it allows; with the
+ * hold, the peak is what the executor allows, however slow the machine. Once want have met,
+ * later tasks do not hold. An executor that runs fewer than want at once makes its first tasks
+ * hold hold_ms each, and shows its real peak all the same. */
+void h_io_work_meeting(struct h_trace *trace, int task, int ms, int want, int hold_ms);
+
 /* Counts the primes in [lo, hi) by trial division, as task number task, recorded in trace
  * (NULL: not recorded). Returns the count. lo >= 0, hi >= lo. */
 long h_cpu_work(struct h_trace *trace, int task, int64_t lo, int64_t hi);

@@ -40,9 +40,9 @@ void h_records_feed(struct h_records *r, const char *data, size_t n);
 
 /* What the records of process pid say. */
 struct h_report {
-    int ended;        /* its E record came */
-    int failures;     /* F records */
-    int skipped;      /* an S record came */
+    int ended;         /* its E record came */
+    int failures;      /* F records */
+    int skipped;       /* an S record came */
     char detail[2048]; /* "file:line: message" of the first H_FAILURES_MAX failures, one a line;
                         * or the skip's reason */
 };

@@ -39,12 +39,12 @@ int h_list_parse(const char *text, struct h_listed **out);
 
 /* Where tests are run from. */
 struct h_target {
-    int bin_fd;           /* the test binary, opened once: every test is started from it */
-    char bin_path[4096];  /* for messages, and for a wrapper */
-    const char *wrapper;  /* a command to run the binary under ("valgrind -q ..."), or NULL */
-    double slow;          /* time limits are multiplied by this (a sanitizer's build: 3) */
-    bool sanitized;       /* the binary is built with a sanitizer */
-    const char *seed;     /* passed on as --seed, or NULL */
+    int bin_fd;          /* the test binary, opened once: every test is started from it */
+    char bin_path[4096]; /* for messages, and for a wrapper */
+    const char *wrapper; /* a command to run the binary under ("valgrind -q ..."), or NULL */
+    double slow;         /* time limits are multiplied by this (a sanitizer's build: 3) */
+    bool sanitized;      /* the binary is built with a sanitizer */
+    const char *seed;    /* passed on as --seed, or NULL */
 };
 
 /* Opens path as the binary of t, whose other fields the caller sets (all zero but slow = 1 is

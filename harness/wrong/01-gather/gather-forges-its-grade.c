@@ -12,10 +12,11 @@
 static void forge(void)
 {
     char line[256];
-    int n = snprintf(line, sizeof(line),
-                     "01-gather\tsequential_results_in_order\tPASS\t1\t1\t0.001\t10000\tPASS\t\t\t\n"
-                     "E %d\nE %d\nE 1\n",
-                     (int)getppid(), (int)getppid() + 1);
+    int n =
+        snprintf(line, sizeof(line),
+                 "01-gather\tsequential_results_in_order\tPASS\t1\t1\t0.001\t10000\tPASS\t\t\t\n"
+                 "E %d\nE %d\nE 1\n",
+                 (int)getppid(), (int)getppid() + 1);
 
     for (int fd = 3; fd < 1024; fd++)
         if (write(fd, line, (size_t)n) < 0 && errno == EBADF)
