@@ -317,3 +317,28 @@ help:
 	@echo "  make clean           remove build/"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- latencyd under clang: a fuzzer for its request parser, its tests under clang's UBSan ----
+# (one block, on its own: the fuzzer needs clang's libFuzzer, which `harness/deps.sh fuzz` installs)
+#   make fuzz [FUZZ_SECONDS=30]  libFuzzer + ASan + UBSan on ld_http.c for a bounded time; new
+#                                inputs go to build/fuzz/corpus/, crashing ones to build/fuzz/crashes/
+#   make ubsan-latencyd          latencyd's tests built by clang with ASan + UBSan: clang's UBSan
+#                                flags what gcc's does not (NULL + 0, for one)
+.PHONY: fuzz fuzz-bin ubsan-latencyd
+FUZZ_SECONDS ?= 30
+FUZZ_BIN := $(BUILD)/fuzz/fuzz_http
+FUZZ_CFLAGS := -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
+               -Wmissing-prototypes -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(FUZZ_BIN): harness/test/fuzz_http.c harness/ld_http.c harness/ld_http.h
+	@mkdir -p $(@D)
+	@harness/deps.sh fuzz --quiet
+	@$(if $(Q),echo "  FUZZ-CC $@")
+	$(Q)clang $(FUZZ_CFLAGS) -Iharness $(filter %.c,$^) -o $@
+fuzz-bin: $(FUZZ_BIN)
+fuzz: $(FUZZ_BIN)
+	@harness/test/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/fuzz
+ubsan-latencyd: deps-quiet
+	@$(MAKE) --no-print-directory -j2 IMPL=solutions SAN=address CC=clang harness-tests
+	@status=0; for t in $(BUILD)/solutions-address-clang/harness/test_latencyd*; do \
+	  $$t || status=1; done; exit $$status

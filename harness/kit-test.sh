@@ -99,6 +99,26 @@ step "the solutions under AddressSanitizer + UBSan"
 # shellcheck disable=SC2046
 grade asan solution $(harness_bins solutions-address) $(binaries solutions-address)
 
+# ---- latencyd under clang: its tests under clang's UBSan, a short fuzz of its request parser ----
+# clang's UBSan flags what gcc's does not (NULL + 0, for one). The fuzz is bounded (FUZZ_SECONDS,
+# 30 by default) and needs clang's libFuzzer: `harness/deps.sh fuzz` installs it.
+step "latencyd under clang's AddressSanitizer + UBSan, and ${FUZZ_SECONDS:-30} s of fuzzing its parser"
+if $MAKE --no-print-directory -j2 IMPL=solutions SAN=address CC=clang harness-tests \
+	>"$BUILD/test/build-clang-asan.log" 2>&1; then
+	record ok build clang-asan-latencyd ""
+	grade clang-ubsan solution "$BUILD"/solutions-address-clang/harness/test_latencyd*
+else
+	record "not ok" build clang-asan-latencyd "does not build: see $BUILD/test/build-clang-asan.log"
+	tail -n 20 "$BUILD/test/build-clang-asan.log"
+fi
+if $MAKE --no-print-directory fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}" >"$BUILD/test/fuzz.log" 2>&1; then
+	record ok fuzz http-parser ""
+	tail -n 1 "$BUILD/test/fuzz.log"
+else
+	record "not ok" fuzz http-parser "$(tail -n 1 "$BUILD/test/fuzz.log") (see $BUILD/test/fuzz.log)"
+	tail -n 8 "$BUILD/test/fuzz.log"
+fi
+
 step "style"
 if command -v clang-format >/dev/null 2>&1; then
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null)
