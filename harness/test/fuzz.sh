@@ -4,9 +4,10 @@
 #
 #   harness/test/fuzz.sh BINARY SECONDS OUTDIR
 #
-# The seeds in harness/test/fuzz_corpus/ and the tokens in fuzz_http.dict are only read; what the fuzzer learns goes to
-# OUTDIR/corpus (kept, so the next run starts from there), a crashing input to OUTDIR/crashes/,
-# libFuzzer's own output to OUTDIR/fuzz.log. Exits 0 only if the run ended with nothing found.
+# The seeds in harness/test/fuzz_corpus/ and the tokens in fuzz_http.dict are only read; what
+# the fuzzer learns goes to OUTDIR/corpus (kept, so the next run starts from there), a crashing
+# input to OUTDIR/crashes/, libFuzzer's own output to OUTDIR/fuzz.log. Exits 0 only if the run
+# ended with nothing found.
 set -u
 [ $# -eq 3 ] || { echo "usage: $0 BINARY SECONDS OUTDIR" >&2; exit 2; }
 bin=$1 seconds=$2 out=$3
