@@ -171,7 +171,7 @@ static void transfer_encoding(const char *v, const char *end, struct head_state 
 static int parse_header(const char *s, const char *end, struct head_state *st, const char **why)
 {
     size_t nlen = token_len(s, end);
-    const char *v = s + nlen + 1;
+    const char *v;
 
     *why = "malformed header line";
     if (s < end && (*s == ' ' || *s == '\t')) {
@@ -182,6 +182,7 @@ static int parse_header(const char *s, const char *end, struct head_state *st, c
     }
     if (nlen == 0 || s + nlen == end || s[nlen] != ':') /* also "Name : value" */
         return 400;
+    v = s + nlen + 1;
     for (const char *c = v; c < end; c++)
         if ((unsigned char)*c < ' ' && *c != '\t')
             return 400;
