@@ -371,5 +371,21 @@ help:
 	@echo "  make lint | format   clang-format and cppcheck"
 	@echo "  make clean           remove build/"
 
+# ---- fuzzing latencyd's request parser (clang's libFuzzer) ----
+# The parser is pure (a buffer in, a verdict out), so the fuzzer links ld_http.c alone. A bounded
+# run: FUZZ_SECONDS (30 by default); what it learns is kept in $(BUILD)/fuzz/corpus, a crashing
+# input goes to $(BUILD)/fuzz/crashes/, and harness/test/fuzz.sh says what it found in one line.
+FUZZ_SECONDS ?= 30
+FUZZ_BIN := $(BUILD)/fuzz/fuzz_http
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(FUZZ_BIN): harness/test/fuzz_http.c harness/latencyd/ld_http.c harness/latencyd/ld_http.h
+	@mkdir -p $(@D)
+	@harness/scripts/deps.sh fuzz --quiet
+	@$(if $(Q),echo "  FUZZ-CC $@")
+	$(Q)clang $(FUZZ_CFLAGS) $(INC_latencyd) $(filter %.c,$^) -o $@.$$$$ && mv -f $@.$$$$ $@
+fuzz: $(FUZZ_BIN)
+	@harness/test/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/fuzz
+
 # The dependency files of what this toolchain builds.
 -include $(shell find $(TOP) $(PLAIN) -name '*.d' 2>/dev/null)

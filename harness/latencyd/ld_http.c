@@ -82,12 +82,13 @@ static int parse_request_line(const char *s, const char *end, struct ld_request 
                               const char **why)
 {
     size_t mlen = token_len(s, end);
-    const char *target = s + mlen + 1, *t = target;
+    const char *target, *t;
     int rc;
 
     *why = "malformed request line";
-    if (mlen == 0 || target >= end || s[mlen] != ' ' || *target != '/')
+    if (mlen == 0 || mlen + 1 >= (size_t)(end - s) || s[mlen] != ' ' || s[mlen + 1] != '/')
         return 400;
+    target = t = s + mlen + 1;
     while (t<end && * t> ' ' && *t < 0x7f)
         t++;
     if (end - t != 9 || *t != ' ' || memcmp(t + 1, "HTTP/", 5) != 0 || t[7] != '.' || t[6] < '0' ||
@@ -113,15 +114,75 @@ static int parse_request_line(const char *s, const char *end, struct ld_request 
     return 0;
 }
 
+/* What the header lines said so far that latencyd acts on, or must check against a later line. */
+struct head_state {
+    int connection;       /* -1 close, 1 keep-alive, 0 not said */
+    const char *length;   /* the first Content-Length's digits, leading zeros skipped */
+    size_t length_len;    /* (NULL and 0 until one is seen) */
+    bool transfer_coding; /* a Transfer-Encoding line was seen */
+    bool chunked_last;    /* ... and the last coding it named is chunked */
+    int hosts;            /* Host lines seen */
+};
+
+/* Content-Length is 1*DIGIT, nothing else: no sign, no spaces inside, no list. A repeat must
+ * name the same length (leading zeros aside): with two lengths a proxy in front and this server
+ * could each see the request end at a different byte, the classic request smuggling. */
+static int content_length(const char *v, const char *end, struct head_state *st, const char **why)
+{
+    const char *d = v;
+
+    for (; d < end && *d >= '0' && *d <= '9'; d++)
+        ;
+    if (d == v || d != end) {
+        *why = "malformed Content-Length";
+        return 400;
+    }
+    while (v + 1 < end && *v == '0')
+        v++;
+    if (st->length &&
+        (st->length_len != (size_t)(end - v) || memcmp(st->length, v, st->length_len) != 0)) {
+        *why = "conflicting Content-Length headers";
+        return 400;
+    }
+    st->length = v;
+    st->length_len = (size_t)(end - v);
+    return 0;
+}
+
+/* Transfer-Encoding is a comma-separated list of codings, and the last one decides how the body
+ * ends: unless it is chunked, nobody can tell (RFC 9112, section 6.3). A later line continues
+ * the list, so its last coding is the one that counts. */
+static void transfer_encoding(const char *v, const char *end, struct head_state *st)
+{
+    const char *last;
+
+    while (end > v && (end[-1] == ',' || end[-1] == ' ' || end[-1] == '\t'))
+        end--; /* empty list elements at the end do not count */
+    for (last = end; last > v && last[-1] != ','; last--)
+        ;
+    while (last < end && (*last == ' ' || *last == '\t'))
+        last++;
+    st->transfer_coding = true;
+    st->chunked_last = word_is(last, (size_t)(end - last), "chunked");
+}
+
 /* One "Name: value" line; remembers what latencyd acts on (Connection, Content-Length,
- * Transfer-Encoding). */
-static int parse_header(const char *s, const char *end, struct ld_request *req, int *connection)
+ * Transfer-Encoding) or must see at most once (Host). */
+static int parse_header(const char *s, const char *end, struct head_state *st, const char **why)
 {
     size_t nlen = token_len(s, end);
-    const char *v = s + nlen + 1;
+    const char *v;
 
-    if (nlen == 0 || s[nlen] != ':')
+    *why = "malformed header line";
+    if (s < end && (*s == ' ' || *s == '\t')) {
+        /* A continuation of the line before (obs-fold): RFC 9112 lets a server reject it, and
+         * a server that joined the lines would read a header its proxy never saw. */
+        *why = "folded header line";
         return 400;
+    }
+    if (nlen == 0 || s + nlen == end || s[nlen] != ':') /* also "Name : value" */
+        return 400;
+    v = s + nlen + 1;
     for (const char *c = v; c < end; c++)
         if ((unsigned char)*c < ' ' && *c != '\t')
             return 400;
@@ -131,20 +192,30 @@ static int parse_header(const char *s, const char *end, struct ld_request *req, 
         end--;
     if (word_is(s, nlen, "Connection")) {
         if (word_is(v, (size_t)(end - v), "close"))
-            *connection = -1;
+            st->connection = -1;
         else if (word_is(v, (size_t)(end - v), "keep-alive"))
-            *connection = 1;
+            st->connection = 1;
     } else if (word_is(s, nlen, "Content-Length")) {
-        const char *d = v;
-        bool nonzero = false;
-
-        for (; d < end && *d >= '0' && *d <= '9'; d++)
-            nonzero |= *d != '0';
-        if (d == v || d != end)
-            return 400;
-        req->has_body |= nonzero;
+        return content_length(v, end, st, why);
     } else if (word_is(s, nlen, "Transfer-Encoding")) {
-        req->has_body = true;
+        transfer_encoding(v, end, st);
+    } else if (word_is(s, nlen, "Host") && ++st->hosts > 1) {
+        *why = "more than one Host header"; /* RFC 9112, section 3.2 */
+        return 400;
+    }
+    return 0;
+}
+
+/* What only the whole head can tell: whether the body's end is known one way only. */
+static int check_framing(const struct head_state *st, const char **why)
+{
+    if (st->transfer_coding && st->length) {
+        *why = "both Content-Length and Transfer-Encoding";
+        return 400;
+    }
+    if (st->transfer_coding && !st->chunked_last) {
+        *why = "Transfer-Encoding does not end with chunked";
+        return 400;
     }
     return 0;
 }
@@ -152,7 +223,8 @@ static int parse_header(const char *s, const char *end, struct ld_request *req, 
 int ld_http_parse(const char *buf, size_t len, struct ld_request *req, const char **why)
 {
     const char *end = buf + len, *next, *eol;
-    int minor = 0, connection = 0, rc;
+    struct head_state st = { 0 };
+    int minor = 0, rc;
 
     memset(req, 0, sizeof(*req));
     eol = line_end(buf, end, &next);
@@ -162,12 +234,13 @@ int ld_http_parse(const char *buf, size_t len, struct ld_request *req, const cha
         eol = line_end(s, end, &next);
         if (eol == s)
             break; /* the blank line */
-        if (parse_header(s, eol, req, &connection) != 0) {
-            *why = "malformed header line";
-            return 400;
-        }
+        if ((rc = parse_header(s, eol, &st, why)) != 0)
+            return rc;
     }
-    req->keep_alive = connection == 0 ? minor >= 1 : connection > 0;
+    if ((rc = check_framing(&st, why)) != 0)
+        return rc;
+    req->keep_alive = st.connection == 0 ? minor >= 1 : st.connection > 0;
+    req->has_body = st.transfer_coding || (st.length && *st.length != '0');
     return 0;
 }
 

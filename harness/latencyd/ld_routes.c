@@ -112,14 +112,17 @@ static int number_after(struct ld_conn *c, const struct ld_request *req, const c
 /* The interval=<ms> parameter of /drip's query, or the default. -1 if it is malformed. */
 static long drip_interval(const struct ld_request *req)
 {
-    const char *q = req->query, *end = req->query + req->query_len;
+    const char *q = req->query, *end;
     long ms = LD_DRIP_INTERVAL_MS;
 
-    while (q && q < end) {
+    if (!q) /* no '?' in the target: NULL + 0 would be undefined, not an empty range */
+        return ms;
+    end = q + req->query_len;
+    while (q < end) {
         const char *amp = memchr(q, '&', (size_t)(end - q));
         const char *stop = amp ? amp : end;
 
-        if (stop - q > 9 && memcmp(q, "interval=", 9) == 0 &&
+        if (stop - q >= 9 && memcmp(q, "interval=", 9) == 0 &&
             (parse_number(q + 9, (size_t)(stop - q - 9), LD_MAX_DRIP_INTERVAL_MS, &ms) != 0 ||
              ms < 1))
             return -1;

@@ -4,9 +4,23 @@
 # Debian and Ubuntu only (apt-get). Runs apt-get itself when it is root or may use sudo without
 # a password; otherwise it prints the one command to run and exits 1. Installs with
 # --no-install-recommends: the packages' recommends would drag in about forty more.
+#
+#   harness/scripts/deps.sh [fuzz] [--quiet]
+#
+# fuzz: also what `make fuzz` needs, clang's libFuzzer runtime (packaged apart from clang);
+# learners never need it. --quiet: say nothing when everything is there.
 set -u
 
 packages="make gcc clang libc6-dev pkg-config libcurl4-openssl-dev libcunit1-dev gnuplot-nox"
+fuzz=false
+quiet=false
+for arg in "$@"; do
+	case $arg in
+	fuzz) fuzz=true ;;
+	--quiet) quiet=true ;;
+	*) echo "usage: $0 [fuzz] [--quiet]" >&2 && exit 2 ;;
+	esac
+done
 
 missing=""
 need() { missing="$missing $1"; }
@@ -23,9 +37,27 @@ else
 	need libcurl4-openssl-dev
 	need libcunit1-dev
 fi
+# Can clang link a libFuzzer target? Its runtime is libclang-rt-<clang's major version>-dev
+# (libclang-rt-dev, the default clang's, when clang itself is still to be installed).
+fuzz_links() {
+	out=$(mktemp) || return 1
+	echo 'int LLVMFuzzerTestOneInput(const char *data, unsigned long size) { return 0; }' |
+		clang -fsanitize=fuzzer -x c - -o "$out" >/dev/null 2>&1
+	status=$?
+	rm -f "$out"
+	return $status
+}
+if $fuzz; then
+	major=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
+	runtime=libclang-rt${major:+-$major}-dev
+	packages="$packages $runtime"
+	if ! command -v clang >/dev/null 2>&1 || ! fuzz_links; then
+		need "$runtime"
+	fi
+fi
 
 if [ -z "$missing" ]; then
-	echo "deps: everything is installed ($packages)"
+	$quiet || echo "deps: everything is installed ($packages)"
 	exit 0
 fi
 echo "deps: missing:$missing"

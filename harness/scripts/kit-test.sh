@@ -122,6 +122,31 @@ else
 	record "not ok" latencyd links "$latencyd is missing or links CUnit or libcurl: $(ldd "$latencyd" 2>&1 | grep -E 'cunit|curl' | tr '\n' ' ')"
 fi
 
+# ---- latencyd under clang: its tests under clang's UBSan, a short fuzz of its request parser ----
+# clang's UBSan flags what gcc's does not (NULL + 0, for one). The fuzz is bounded (FUZZ_SECONDS,
+# 30 by default) and needs clang's libFuzzer: `harness/scripts/deps.sh fuzz` installs it.
+step "latencyd under clang's AddressSanitizer + UBSan, and ${FUZZ_SECONDS:-30} s of fuzzing its parser"
+if mk -j2 IMPL=solutions SAN=address CC=clang harness-tests >"$T/build-clang-asan.log" 2>&1; then
+	record ok build clang-asan-latencyd ""
+	lessons=""
+	for bin in $(mk -s SAN=address CC=clang print-harness-tests); do
+		case "$(basename "$bin")" in test_latencyd*) lessons="$lessons --lesson harness/$(basename "$bin") - $bin" ;; esac
+	done
+	# shellcheck disable=SC2086
+	"$GRADE" --mode solution --label clang-ubsan --log "$LOG" --sanitized --slow 3 $lessons ||
+		record "not ok" clang-ubsan grader "the grader itself failed"
+else
+	record "not ok" build clang-asan-latencyd "does not build: see $T/build-clang-asan.log"
+	tail -n 20 "$T/build-clang-asan.log"
+fi
+if mk fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}" >"$T/fuzz.log" 2>&1; then
+	record ok fuzz http-parser ""
+	tail -n 1 "$T/fuzz.log"
+else
+	record "not ok" fuzz http-parser "$(tail -n 1 "$T/fuzz.log") (see $T/fuzz.log)"
+	tail -n 8 "$T/fuzz.log"
+fi
+
 step "style"
 if command -v clang-format >/dev/null 2>&1; then
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null)
