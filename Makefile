@@ -11,7 +11,7 @@
 #   BUILD=DIR                where every output goes (default build/; say another for a
 #                            read-only checkout)
 #   RESULTS=DIR              where make check writes results.json and results.tsv (default
-#                            BUILD)
+#                            BUILD for IMPL=lessons, BUILD/results-IMPL for the others)
 #
 # Outputs go under $(BUILD)/<toolchain>/ (gcc, gcc-thread, clang-address...), so toolchains never
 # mix: harness/ for the harness's programs, lessons/ and solutions/ for each implementation's
@@ -22,7 +22,9 @@ SAN   ?=
 L     ?=
 T     ?=
 BUILD ?= build
-RESULTS ?= $(BUILD)
+# The learner's results are build/results.*; another implementation's go beside, in a folder
+# of its own (build/solutions/), so that grading the reference never stands for the learner.
+RESULTS ?= $(BUILD)$(if $(filter-out lessons lessons/,$(IMPL)),/results-$(subst /,_,$(patsubst %/,%,$(IMPL))))
 # L=1 means 01; L=gather means 01-gather.
 override L := $(if $(filter 1 2 3 4 5 6 7 8 9,$(L)),0$(L),$(L))
 
