@@ -96,7 +96,7 @@ grade_cases() {
 	out=$T/case-unlisted.log
 	# shellcheck disable=SC2046
 	if "$GRADE" --mode check $(mk -s IMPL=solutions L=01 print-grade-args) \
-		--lesson 02-http "$T/no-such-list" "$T/no-such-bin" >"$out" 2>&1; then
+		--lesson 02-http "$T/no-such-list" "$T/no-such-bin" - >"$out" 2>&1; then
 		record "not ok" grades "a lesson that cannot be listed fails the check" "exit 0: see $out"
 	else
 		expect grades "a lesson that cannot be listed fails the check" "$out" 'cannot be graded'
