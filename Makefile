@@ -267,6 +267,9 @@ CHAOS_ARGS := $(if $(filter 1,$(CHAOS)),--chaos $(or $(SEED),random))
 # What the grader is given for IMPL, SAN and L, for scripts (the kit's tests) to pass on.
 print-grade-args:
 	@echo $(call grade_args,$(IMPL))
+print-check-args:
+	@echo $(call grade_args,$(IMPL),$(RACE_TC))
+check-bins: $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
 print-harness-tests:
 	@echo $(HARNESS_TESTS)
 print-bin:
@@ -276,7 +279,7 @@ print-latencyd:
 
 # ---- what people run ----
 .DEFAULT_GOAL := all
-.PHONY: all build build-all harness-tests print-grade-args print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
+.PHONY: all build build-all harness-tests print-grade-args print-check-args check-bins print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
         reset watch lint format valgrind bench bench-build plots deps-plots server bench-server fuzz
 .SECONDARY:
 .DELETE_ON_ERROR:

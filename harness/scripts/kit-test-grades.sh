@@ -22,8 +22,9 @@ learner_file() {
 }
 
 # Every harness/wrong/LESSON/NAME.c is a mistake learners make; graded in place of its learner
-# file, it must lose points. The grader stops at the first test that catches it (and says which),
-# and time limits are cut to a third: a wrong solution that hangs costs seconds, not minutes.
+# file as make check grades (plainly, under chaos, and for races), it must lose points. The
+# grader stops at the first test that catches it (and says which), and time limits are cut to a
+# third: a wrong solution that hangs costs seconds, not minutes.
 wrong_solutions() {
 	for f in harness/wrong/[0-9][0-9]-*/*.c; do
 		[ -e "$f" ] || continue
@@ -35,10 +36,11 @@ wrong_solutions() {
 		fi
 		dir=$(scratch "wrong-$lesson-$name" "$lesson" "$file" "$f")
 		out=$T/wrong-$lesson-$name.log
-		mk IMPL="$dir" L="$lesson" build >"$out" 2>&1 # a wrong solution may not even build
+		mk IMPL="$dir" L="$lesson" check-bins >"$out" 2>&1 # a wrong solution may not even build
+		# As make check grades: plainly, under chaos and on a ThreadSanitizer build.
 		# shellcheck disable=SC2046
-		H_TIMEOUT_SCALE=0.34 timeout 300 "$GRADE" --mode check --first-failure \
-			$(mk -s IMPL="$dir" L="$lesson" print-grade-args) >>"$out" 2>&1
+		H_TIMEOUT_SCALE=0.34 timeout 300 "$GRADE" --mode check --first-failure --chaos 7 \
+			$(mk -s IMPL="$dir" L="$lesson" print-check-args) >>"$out" 2>&1
 		caught=$(sed -n 's/.*stopped at the first test that did not pass: \(.*\))$/\1/p' "$out")
 		[ -z "$caught" ] && grep -q "did not build" "$out" && caught="(it does not build)"
 		case "$name" in
