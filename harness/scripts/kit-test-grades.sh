@@ -73,7 +73,7 @@ grade_cases() {
 	{ cat "$sol" && echo "this does not compile"; } >"$broken"
 	dir=$(scratch broken 03-semaphore csem.c "$broken")
 	out=$T/case-broken.log
-	mk IMPL="$dir" RESULTS="$T/results-broken" check >"$out" 2>&1
+	mk IMPL="$dir" RESULTS="$T/results-broken" RACE=0 CHAOS=0 check >"$out" 2>&1
 	status=$?
 	expect grades "a lesson that does not build scores 0" "$out" '^  03-semaphore +(.\[[0-9;]*m)? *0/12'
 	if [ "$status" -ne 0 ] && awk '/^Score by lesson/ { on = 1; next } /^Score:/ { on = 0 }
@@ -87,9 +87,9 @@ grade_cases() {
 	# A stale binary is never graded: graded once as correct, then broken, it scores 0.
 	dir=$(scratch stale 03-semaphore csem.c "$sol")
 	out=$T/case-stale.log
-	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" check >"$out" 2>&1
+	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" RACE=0 CHAOS=0 check >"$out" 2>&1
 	echo "this does not compile" >>"$dir/03-semaphore/csem.c"
-	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" check >>"$out" 2>&1
+	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" RACE=0 CHAOS=0 check >>"$out" 2>&1
 	expect grades "the first check scores 12/12" "$out" '^Score: 12/12'
 	expect grades "a stale binary is not graded" "$out" 'did not build: the compiler'
 	expect grades "after the break it scores 0/12" "$out" '^Score: 0/12'
@@ -107,7 +107,7 @@ grade_cases() {
 	# Two checks at once in one fresh build folder: both build, both grade right.
 	rm -rf "$T/concurrent"
 	for i in 1 2; do
-		$MAKE --no-print-directory BUILD="$T/concurrent" IMPL=solutions L=01 check \
+		$MAKE --no-print-directory BUILD="$T/concurrent" IMPL=solutions L=01 RACE=0 CHAOS=0 check \
 			>"$T/case-concurrent-$i.log" 2>&1 &
 	done
 	wait
