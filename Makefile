@@ -231,7 +231,7 @@ comma := ,
 # While grading or measuring, a lesson whose code does not build must not stop the others: its
 # compiler errors are shown, its link is skipped (its binary stays absent, and it scores 0), and
 # make goes on. Elsewhere a failure stops make.
-SOFT := $(filter check watch bench plots progress,$(MAKECMDGOALS))
+SOFT := $(filter check watch bench plots progress wrong-bins,$(MAKECMDGOALS))
 define soft_link
 	$(if $(and $(SOFT),$(filter-out $(wildcard $(filter %.o,$^)),$(filter %.o,$^))),\
 	  @rm -f $@; echo "  (not linking $@: some of its code did not compile)",\
@@ -244,6 +244,23 @@ RACE_TC := $(if $(filter 1,$(RACE)),$(if $(filter thread,$(SAN)),,$(COMPILER)-th
 $(foreach tc,$(sort $(TOOL) $(RACE_TC)),$(foreach i,$(IMPLS),$(foreach l,$(ALL_LESSONS),\
   $(eval $(call lesson_rules,$(l),$(i),$(tc))))))
 $(foreach l,$(ALL_LESSONS),$(eval $(call list_rules,$(l))))
+
+# The kit's tests build every wrong solution at once: WRONG_IMPLS is a list of folders laid out
+# like lessons/, each holding one lesson's file(s). wrong-bins builds their test binaries (and
+# their race builds too with WRONG_RACE=1), in one make that can run jobs side by side;
+# print-wrong-args gives the grader a --lesson for each, named after its folder.
+WRONG_IMPLS ?=
+WRONG_RACE ?=
+wrong_lesson = $(notdir $(patsubst %/,%,$(dir $(firstword $(wildcard $(1)/[0-9][0-9]-*/*.c)))))
+wrong_tcs := $(TOOL) $(if $(WRONG_RACE),$(COMPILER)-thread)
+$(foreach d,$(WRONG_IMPLS),$(foreach tc,$(wrong_tcs),\
+  $(eval $(call lesson_rules,$(call wrong_lesson,$(d)),$(d),$(tc)))))
+wrong_bin = $($(call wrong_lesson,$(1))_$(1)_$(2)_BIN)
+wrong-bins: $(GRADE) $(foreach d,$(WRONG_IMPLS),$(foreach tc,$(wrong_tcs),$(call wrong_bin,$(d),$(tc))) \
+              $($(call wrong_lesson,$(d))_LIST))
+print-wrong-args:
+	@echo $(foreach d,$(WRONG_IMPLS),--lesson $(d) $($(call wrong_lesson,$(d))_LIST) \
+	  $(call wrong_bin,$(d),$(TOOL)) $(if $(WRONG_RACE),$(call wrong_bin,$(d),$(COMPILER)-thread),-))
 
 # bins_of(impl[, toolchain]): the chosen lessons' test binaries; benches_of(impl): every
 # lesson's benchmarks.
@@ -279,7 +296,8 @@ print-latencyd:
 
 # ---- what people run ----
 .DEFAULT_GOAL := all
-.PHONY: all build build-all harness-tests print-grade-args print-check-args check-bins print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
+.PHONY: all build build-all harness-tests print-grade-args print-check-args check-bins \
+        wrong-bins print-wrong-args print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
         reset watch lint format valgrind bench bench-build plots deps-plots server bench-server fuzz
 .SECONDARY:
 .DELETE_ON_ERROR:
