@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "fetch.h"
 #include "task.h"
 
 /* ---- 1. the semaphore (csem.c) ---- */
@@ -92,12 +93,10 @@ int gather_limited(const struct task *tasks, size_t n, size_t limit, struct task
 
 /* ---- 3. a bounded set of HTTP transfers (fetch_limited.c) ---- */
 
-/* What one URL gave. */
-struct fetch_result {
-    CURLcode error; /* CURLE_OK, or why the transfer failed (curl_easy_strerror says it) */
-    long status;    /* the HTTP status (200, 404...), 0 if no response came */
-    size_t size;    /* bytes of body received (the body itself is not kept) */
-};
+/* What one URL gave: a struct fetch_result (lessons/common/fetch.h), as in lesson 02, except
+ * that fetch_limited keeps no bodies: body stays NULL and size counts the bytes that came.
+ * error is 0 or a negative errno, with libcurl's code and words in curl_code and curl_text
+ * (fetch_set_error records them). */
 
 /* GETs every URL once with libcurl's multi interface on the calling thread (no other thread),
  * with at most limit transfers in flight at any moment: it keeps a window of its own, adding
