@@ -52,8 +52,8 @@ struct csem {
  * any other thread can see s. */
 int csem_init(struct csem *s, unsigned int value);
 
-/* Tears s down. No thread may be waiting on s, or use it again until csem_init. Returns 0, or
- * the error of a failed pthread_*_destroy, negated. */
+/* Tears s down. No thread may be waiting on s, or use it again until csem_init. Returns 0, the
+ * error of a failed pthread_*_destroy, negated, or -EINVAL if s is NULL. */
 int csem_destroy(struct csem *s);
 
 /* Takes one permit, waiting (asleep: no CPU) for as long as it takes until one is free; it is
@@ -82,7 +82,9 @@ int csem_post(struct csem *s);
 
 /* Runs every task exactly once, with at most limit of them running at any moment, and stores
  * each outcome in results[i] (input order, whatever order they finish in). As soon as one task
- * ends, the next waiting one starts: limit tasks keep running while any are left. A task that
+ * ends, the next waiting one starts: limit tasks keep running while any are left. A limit of n
+ * or more runs every task at once, whatever its size (SIZE_MAX too, though no semaphore holds
+ * that many permits: it never needs more than n). A task that
  * fails does not stop the others, and its permit comes back like any other's. Blocks the
  * caller until every task has run; when it returns, every thread it started has been joined.
  * Returns 0 once every task has run (whatever their statuses); -EINVAL if limit is 0, or if
