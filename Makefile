@@ -50,15 +50,14 @@ BASE_CFLAGS := -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow
                -Wstrict-prototypes -Wmissing-prototypes -g -pthread
 SAN_thread  := -O1 -fsanitize=thread
 SAN_address := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
-ifeq ($(SAN),)
-CFLAGS := $(BASE_CFLAGS) -O2
-else ifneq ($(SAN_$(SAN)),)
-CFLAGS := $(BASE_CFLAGS) $(SAN_$(SAN))
-LDFLAGS += $(SAN_$(SAN))
-else
+ifneq ($(SAN),)
+ifeq ($(SAN_$(SAN)),)
 $(error SAN must be thread or address, not '$(SAN)')
 endif
-PLAIN_CFLAGS := $(BASE_CFLAGS) -O2
+endif
+ifeq ($(wildcard $(IMPL)/.),)
+$(error IMPL=$(IMPL): no such folder (lessons, solutions, or a folder laid out like lessons/))
+endif
 LDLIBS := $(PKG_LIBS) -lm -pthread
 
 ifeq ($(V),1)
