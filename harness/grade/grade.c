@@ -43,7 +43,7 @@
 #include "ui.h"
 #include "verdict.h"
 
-#define MAX_LESSONS 64
+#define MAX_LESSONS 512
 
 enum mode { CHECK, SOLUTION, STUB, MEMCHECK };
 
