@@ -491,6 +491,17 @@ static void fetch_with_timeout_stops_a_stalled_request(void)
                 -ETIMEDOUT);
     H_ASSERT(took < 0.5, "a timeout of 0 took %.3f s", took);
     free(out.body);
+    /* Time runs out after part of the body came (a byte every 30 ms, 200 ms allowed): still a
+     * timeout, and nothing in *out; what had arrived is freed, not handed over. */
+    out = (struct fetch_result){ .body = NULL };
+    H_ASSERT_RC(guarded_fetch(h_server_url(&srv, url, sizeof(url), "/drip/40?interval=30"),
+                              STALL_MS, &out, &took),
+                -ETIMEDOUT);
+    H_ASSERT(out.body == NULL && out.size == 0,
+             "a transfer timed out half-way through its body, and out holds %zu bytes of it "
+             "(body %s): on a timeout, free what arrived and leave body NULL",
+             out.size, out.body ? "set" : "NULL");
+    free(out.body);
     H_ASSERT_RC(h_server_stop(&srv), 0);
 }
 
@@ -545,6 +556,15 @@ static void fetch_with_timeout_lets_fast_requests_finish(void)
     free(out.body);
     H_ASSERT_EQ(fetch_fast(&srv, "/status/404", &out), 404); /* a response, if not a good one */
     free(out.body);
+    /* An empty body is a body: "", not NULL. */
+    for (int i = 0; i < 2; i++) {
+        const char *path = i ? "/status/204" : "/bytes/0";
+
+        if (H_ASSERT_EQ(fetch_fast(&srv, path, &out), i ? 204 : 200))
+            H_ASSERT(out.size == 0 && out.body[0] == '\0', "%s: %zu bytes, want an empty body \"\"",
+                     path, out.size);
+        free(out.body);
+    }
     H_ASSERT_EQ(h_count_fds(), fds);
     H_ASSERT_RC(h_server_stop(&srv), 0);
 
@@ -555,6 +575,11 @@ static void fetch_with_timeout_lets_fast_requests_finish(void)
     H_ASSERT_RC(guarded_fetch(url, 2000, &out, &took), -ECONNREFUSED);
     H_ASSERT(out.body == NULL, "a refused connection, yet a body");
     close(refuser);
+    /* URLs libcurl cannot use: -EINVAL, not a failed transfer. */
+    H_ASSERT_RC(guarded_fetch("nosuchscheme://127.0.0.1/", 2000, &out, &took), -EINVAL);
+    H_ASSERT(out.body == NULL, "a URL libcurl refuses, yet a body");
+    H_ASSERT_RC(guarded_fetch("http://127.0.0.1:99999/", 2000, &out, &took), -EINVAL);
+    H_ASSERT(out.body == NULL, "a URL libcurl refuses, yet a body");
     H_ASSERT_RC(fetch_with_timeout(NULL, 100, &out), -EINVAL);
     H_ASSERT_RC(fetch_with_timeout(url, -1, &out), -EINVAL);
     H_ASSERT_RC(fetch_with_timeout(url, 100, NULL), -EINVAL);
