@@ -240,7 +240,7 @@ void csem_timedwait_honours_deadline(void)
 
 static int setup(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+    return fetch_watch_setup();
 }
 
 static void teardown(void)
