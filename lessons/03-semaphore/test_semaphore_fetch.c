@@ -52,7 +52,7 @@ static struct {
     atomic_int performs;     /* curl_easy_perform */
     atomic_int in_multi;     /* easy handles added and not removed */
     atomic_int most_in_multi;
-    atomic_int foreign;        /* of those calls, made on another thread than the caller's */
+    atomic_int foreign;         /* of those calls, made on another thread than the caller's */
     atomic_int sigpipe_changes; /* SIGPIPE's handling was not the test's own, seen in libcurl */
 } seen;
 
@@ -60,7 +60,7 @@ static struct {
 #define REAL(name)                                                                                 \
     static __typeof__(name) *real;                                                                 \
     if (!real)                                                                                     \
-        *(void **)&real = dlsym(RTLD_NEXT, #name)
+    *(void **)&real = dlsym(RTLD_NEXT, #name)
 
 static void seen_call(atomic_int *counter)
 {
@@ -128,8 +128,7 @@ static void seen_in_libcurl(void)
 {
     struct sigaction sa;
 
-    if (atomic_load(&seen.on) && sigaction(SIGPIPE, NULL, &sa) == 0 &&
-        sa.sa_handler != on_sigpipe)
+    if (atomic_load(&seen.on) && sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler != on_sigpipe)
         atomic_fetch_add(&seen.sigpipe_changes, 1);
 }
 
@@ -207,8 +206,8 @@ struct fetch {
     struct h_usage usage;      /* of the whole process, during the call */
     struct h_usage best_usage; /* the lowest CPU share of the calls so far (best of 3) */
     int calls;
-    struct h_server_stats stats; /* what the server counted during the call */
-    int most_threads;            /* the most threads the process had during the call */
+    struct h_server_stats stats;      /* what the server counted during the call */
+    int most_threads;                 /* the most threads the process had during the call */
     uint64_t mask_before, mask_after; /* the calling thread's blocked signals */
     bool sigpipe_after;               /* SIGPIPE still handled the test's way afterwards */
 };
@@ -279,8 +278,7 @@ static void check_mechanism(const struct fetch *f, int threads)
              "libcurl switched the process's SIGPIPE handling %d times during %s: set "
              "CURLOPT_NOSIGNAL on every easy handle",
              atomic_load(&seen.sigpipe_changes), f->what);
-    H_ASSERT(f->sigpipe_after, "SIGPIPE's handling changed during %s, and stayed changed",
-             f->what);
+    H_ASSERT(f->sigpipe_after, "SIGPIPE's handling changed during %s, and stayed changed", f->what);
     H_ASSERT(f->mask_before == f->mask_after,
              "the calling thread's blocked signals were %#llx before %s and %#llx after: "
              "leave the signal mask as it was",

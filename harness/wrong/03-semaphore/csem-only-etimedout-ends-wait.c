@@ -1,7 +1,8 @@
 /* Wrong: csem_timedwait leaves its loop only on ETIMEDOUT: any other error of
  * pthread_cond_timedwait (EINVAL for a deadline whose tv_nsec is out of range) is retried, so a
  * bad deadline spins forever instead of returning -EINVAL.
- * Caught: csem_timedwait_rejects_bad_deadlines (it had not returned a second later). */
+ * Caught: csem_timedwait_honours_deadline (with tv_nsec 1,000,000,000 it had not returned a
+ * second later). */
 #include "csem.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Wrong: csem_post signals only when the count goes from 0 to 1; a second post made before the
  * first woken waiter has run wakes nobody, and that waiter sleeps on with a permit free.
- * Caught: csem_post_wakes_one_waiter_per_post (posts in a row for waiting threads: one still
- * waits a second later). */
+ * Caught: csem_wait_rechecks_after_wakeup and csem_post_wakes_one_waiter_per_post (posts in a
+ * row for waiting threads: one still waits a second later). */
 #include "csem.h"
 
 #include <errno.h>
@@ -87,12 +87,12 @@ int csem_post(struct csem *s)
         rc = -EOVERFLOW;
     } else {
         s->count++;
-        if (s->count == 1)
         /* One permit can satisfy one waiter: signal wakes one, where broadcast would wake them
          * all to find a single permit (correct, thanks to the while loop, but wasteful).
          * Signalling on every post, not only when the count leaves 0, is what keeps a second
          * post from being lost while the first waiter has yet to run. */
-        pthread_cond_signal(&s->nonzero);
+        if (s->count == 1)
+            pthread_cond_signal(&s->nonzero);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;

@@ -1,7 +1,7 @@
 /* Wrong: no window of its own: every URL's handle is added to the multi handle at once and
  * CURLMOPT_MAX_TOTAL_CONNECTIONS is left to cap the connections, so libcurl queues the rest on its
  * own schedule (about half the runs pay a whole extra round).
- * Caught: fetch_limited_uses_the_multi_interface (n easy handles were in the multi at once, want
+ * Caught: fetch_limited_peak_is_limit (n easy handles were in the multi at once, want
  * at most the limit). */
 #include "csem.h"
 

@@ -1,7 +1,7 @@
 /* Wrong: sleeps in curl_multi_wait instead of curl_multi_poll: with no socket to wait on (a
  * transfer between its connect and its first byte, or a timer of libcurl's) _wait returns at
  * once, and the loop spins.
- * Caught: fetch_limited_uses_the_multi_interface (the test counts the libcurl calls: _wait was
+ * Caught: fetch_limited_peak_is_limit (the test counts the libcurl calls: _wait was
  * called, _poll never). */
 #include "csem.h"
 

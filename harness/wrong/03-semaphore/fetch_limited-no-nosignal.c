@@ -1,6 +1,6 @@
 /* Wrong: CURLOPT_NOSIGNAL is not set, so libcurl switches the whole process's SIGPIPE handling
  * to "ignore" around its calls and back, which races with every other thread of the program.
- * Caught: fetch_limited_uses_the_multi_interface (SIGPIPE's handling changed during the call). */
+ * Caught: fetch_limited_peak_is_limit (SIGPIPE's handling changed during the call). */
 #include "csem.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Wrong: a thread per URL, each doing a blocking curl_easy_perform, bounded by the lesson's
  * semaphore: the limit holds and the server sees the right peak, but the header asks for one
  * thread driving libcurl's multi interface, asleep in curl_multi_poll.
- * Caught: fetch_limited_uses_the_multi_interface (threads appeared during the call, and
+ * Caught: fetch_limited_peak_is_limit (threads appeared during the call, and
  * curl_multi_poll was never called). */
 #include "csem.h"
 

@@ -1,6 +1,7 @@
 /* Wrong: when the deadline passes, wait_for sets the token and returns at once, leaving the
  * late task's thread running (detached) with the call's memory, on the caller's stack, in use.
- * Caught: wait_for_cancels_and_joins (it returned while its task was still running). */
+ * Caught: wait_for_times_out_near_deadline and wait_for_cancels_and_joins (it returned while its
+ * task was still running). */
 #include "timeout.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* Wrong: a task that completes while being cancelled is reported as in time (0) because done
  * is looked at after the join; the header says the deadline decides.
- * Caught: wait_for_cancels_and_joins (a late task that finished anyway gives 0, want -ETIMEDOUT). */
+ * Caught: wait_for_cancels_and_joins (a late task that finished anyway gives 0, want
+ * -ETIMEDOUT). */
 #include "timeout.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* Wrong: wait_for sleeps a millisecond at a time and looks at done again (polling) instead of
  * sleeping on the condition variable until the task signals or the deadline.
- * Caught: wait_for_sleeps_while_waiting (hundreds of wake-ups in a 300 ms wait). */
+ * Caught: wait_for_survives_spurious_wakeups (it never waits on the condition variable) and
+ * wait_for_sleeps_while_waiting (hundreds of wake-ups in a 300 ms wait). */
 #include "timeout.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
  * the waiter, which reads done under the lock, races with it (and can miss the signal between
  * its check and its sleep).
  * Caught: ThreadSanitizer (the race pass): the write of done and result in call_main races with
- * the read in wait_until_done. */
+ * the read in wait_until_done; plainly, now and then, wait_for_leaks_nothing. */
 #include "timeout.h"
 
 #include <errno.h>

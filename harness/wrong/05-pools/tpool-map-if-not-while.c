@@ -1,7 +1,8 @@
 /* Wrong: tpool_map waits for its chunks in an `if`, not a `while`: the first wake-up (for
  * nothing, or another chunk's broadcast) returns before every item is done, and the chunks still
  * running write into a map that is gone.
- * Caught: tpool_survives_spurious_wakeups (tpool_map returned with items not yet done). */
+ * Caught: tpool_wait_waits_for_all (with waits woken for nothing, tpool_map returned while an
+ * item still ran). */
 #include "pools.h"
 
 #include <errno.h>

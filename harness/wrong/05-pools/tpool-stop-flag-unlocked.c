@@ -2,7 +2,7 @@
  * under the lock), so the workers read it under the lock while it is written without: a data
  * race, and a worker between its check and its sleep can miss the broadcast.
  * Caught: ThreadSanitizer (the race pass): the write of stopping in stop_workers races with the
- * workers' reads. */
+ * workers' reads (in tpool_never_more_workers, every run). */
 #include "pools.h"
 
 #include <errno.h>

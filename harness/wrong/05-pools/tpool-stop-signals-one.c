@@ -1,6 +1,7 @@
 /* Wrong: tpool_destroy signals the work condition once instead of broadcasting: one idle worker
  * wakes up and leaves, the others sleep on, and destroy waits for them forever.
- * Caught: tpool_destroy_finishes_queued (a pool of idle workers is never destroyed). */
+ * Caught: every tpool test that destroys a pool of more than one worker (tpool_map_in_order
+ * first): destroy never returns. */
 #include "pools.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* Wrong: tpool_wait waits in an `if`, not a `while`: one wake-up (for nothing, or the pool
  * going idle for a moment) and it returns while tasks are still queued or running.
- * Caught: tpool_survives_spurious_wakeups (tpool_wait returned before every task had finished). */
+ * Caught: tpool_wait_waits_for_all (with waits woken for nothing, tpool_wait returned while a task
+ * still ran). */
 #include "pools.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* Wrong: tpool_wait waits only for the queue to empty, not for the tasks that are still
  * running (nor for the tasks they will submit), so it returns too early.
- * Caught: tpool_wait_waits_for_all (it returned when fewer than 12 of the tasks had finished). */
+ * Caught: tpool_never_more_workers and tpool_wait_waits_for_all (it returned when fewer than 12
+ * of the tasks had finished). */
 #include "pools.h"
 
 #include <errno.h>

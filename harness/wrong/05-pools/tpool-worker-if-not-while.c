@@ -1,8 +1,8 @@
 /* Wrong: a worker waits for work in an `if`, not a `while`: woken for nothing (POSIX allows
  * it), or after another worker took the task, it goes on with an empty queue and leaves its loop,
  * so the pool loses a worker.
- * Caught: tpool_survives_spurious_wakeups (waits woken for nothing: workers leave, and the tasks
- * queued after never run). */
+ * Caught: tpool_never_more_workers (a worker woken as another took the task leaves the pool), and
+ * tpool_wait_waits_for_all (idle workers woken for nothing leave the pool). */
 #include "pools.h"
 
 #include <errno.h>
