@@ -453,8 +453,7 @@ static void seen_in_libcurl(void)
 {
     struct sigaction sa;
 
-    if (atomic_load(&watching) && sigaction(SIGPIPE, NULL, &sa) == 0 &&
-        sa.sa_handler != on_sigpipe)
+    if (atomic_load(&watching) && sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler != on_sigpipe)
         atomic_fetch_add(&sigpipe_changes, 1);
 }
 
