@@ -111,13 +111,13 @@ static const char *signal_name(int sig)
     }
 }
 
-static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_ns)
+static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_ns, bool running)
 {
     double wall = timeout_ms / 1000.0, cpu = cpu_ns >= 0 ? h_ns_to_s(cpu_ns) : -1;
 
     if (cpu < 0)
         snprintf(o->message, sizeof(o->message), "no result after %.1f s", wall);
-    else if (cpu > 0.5 * wall)
+    else if (cpu > 0.5 * wall || running)
         snprintf(o->message, sizeof(o->message),
                  "no result after %.1f s, and it used %.1f s of CPU meanwhile: a busy loop, or "
                  "a wait that spins instead of sleeping?",
@@ -130,7 +130,8 @@ static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_n
 }
 
 void h_judge(struct h_outcome *o, const struct h_records *rec, const struct h_scan *scan, pid_t pid,
-             int status, int timed_out, int timeout_ms, long long cpu_at_timeout_ns)
+             int status, int timed_out, int timeout_ms, long long cpu_at_timeout_ns,
+             bool running_at_timeout)
 {
     struct h_report r;
 
@@ -140,7 +141,7 @@ void h_judge(struct h_outcome *o, const struct h_records *rec, const struct h_sc
         size_t printed = o->output_len + o->output_dropped;
 
         o->verdict = H_TIMEOUT;
-        timeout_message(o, timeout_ms, cpu_at_timeout_ns);
+        timeout_message(o, timeout_ms, cpu_at_timeout_ns, running_at_timeout);
         if (printed > (1u << 20)) { /* what kept it busy may be printing, not waiting */
             size_t len = strlen(o->message);
 
