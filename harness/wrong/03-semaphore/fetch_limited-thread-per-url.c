@@ -29,21 +29,25 @@ static void *job_main(void *arg)
 {
     struct job *job = arg;
     CURL *easy;
+    CURLcode code = CURLE_OUT_OF_MEMORY;
 
-    *job->r = (struct fetch_result){ .error = CURLE_OUT_OF_MEMORY };
-    if (csem_wait(job->sem) != 0)
+    *job->r = (struct fetch_result){ .error = 0 };
+    if (csem_wait(job->sem) != 0) {
+        fetch_set_error(job->r, code);
         return NULL;
+    }
     easy = curl_easy_init();
     if (easy) {
         curl_easy_setopt(easy, CURLOPT_URL, job->url);
         curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, count_body);
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, job->r);
-        job->r->error = curl_easy_perform(easy);
+        code = curl_easy_perform(easy);
         if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &job->r->status) != CURLE_OK)
             job->r->status = 0;
         curl_easy_cleanup(easy);
     }
+    fetch_set_error(job->r, code);
     csem_post(job->sem);
     return NULL;
 }
@@ -75,7 +79,7 @@ int fetch_limited(const char *const *urls, size_t n, size_t limit, struct fetch_
     for (size_t i = 0; i < started; i++)
         pthread_join(jobs[i].thread, NULL);
     for (size_t i = started; i < n; i++)
-        out[i] = (struct fetch_result){ .error = CURLE_FAILED_INIT };
+        fetch_set_error(&out[i], CURLE_FAILED_INIT);
     free(jobs);
     csem_destroy(&sem);
     return -rc;
