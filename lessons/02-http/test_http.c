@@ -6,8 +6,12 @@
  * libcurl makes, on which thread, and whether it was freed again. That proves the transfers ran
  * on the calling thread only, with CURLOPT_NOSIGNAL, and that every handle was cleaned up.
  * URLs name 127.0.0.1, never "localhost": a name is resolved on a thread of libcurl's own.
+ * This file also defines curl_multi_poll and curl_multi_wait: the linker binds fetch_all's calls
+ * to these, which count them and forward to libcurl's own (dlsym RTLD_NEXT), so a test can tell
+ * which of the two the loop sleeps in.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <netinet/in.h>
@@ -42,6 +46,7 @@ static atomic_int curl_calls;      /* libcurl allocations seen while watching */
 static atomic_int foreign_calls;   /* ...of which on another thread than the test's */
 static atomic_int most_threads;    /* the most threads /proc/self/task showed meanwhile */
 static atomic_int sigpipe_changes; /* ...times SIGPIPE's handling was not the test's own */
+static atomic_int polls, waits;    /* curl_multi_poll and curl_multi_wait calls meanwhile */
 
 static void on_sigpipe(int sig)
 {
@@ -123,6 +128,8 @@ static void watch(bool on)
         atomic_store(&foreign_calls, 0);
         atomic_store(&most_threads, 0);
         atomic_store(&sigpipe_changes, 0);
+        atomic_store(&polls, 0);
+        atomic_store(&waits, 0);
     }
     atomic_store(&watching, on);
 }
@@ -149,6 +156,30 @@ static void teardown(void)
 {
     curl_global_cleanup();
     h_server_stop(&srv);
+}
+
+/* ---- the loop's sleeping calls, counted ---- */
+
+CURLMcode curl_multi_poll(CURLM *m, struct curl_waitfd extra[], unsigned int n, int ms, int *ret)
+{
+    static __typeof__(curl_multi_poll) *real;
+
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "curl_multi_poll");
+    if (atomic_load(&watching))
+        atomic_fetch_add(&polls, 1);
+    return real ? real(m, extra, n, ms, ret) : CURLM_INTERNAL_ERROR;
+}
+
+CURLMcode curl_multi_wait(CURLM *m, struct curl_waitfd extra[], unsigned int n, int ms, int *ret)
+{
+    static __typeof__(curl_multi_wait) *real;
+
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "curl_multi_wait");
+    if (atomic_load(&watching))
+        atomic_fetch_add(&waits, 1);
+    return real ? real(m, extra, n, ms, ret) : CURLM_INTERNAL_ERROR;
 }
 
 /* ---- URLs and results ---- */
@@ -487,9 +518,19 @@ static int http_asleep(void *arg, struct h_usage *usage)
         set_url(i, "/delay/300");
     fill_garbage(10);
     h_usage_start(usage);
+    watch(true);
     if (!H_ASSERT_RC(fetch_all(urls, 10, results), 0))
         return -1;
+    watch(false);
     h_usage_stop(usage);
+    if (!H_ASSERT(atomic_load(&waits) == 0,
+                  "fetch_all called curl_multi_wait %d times: with no socket to wait on it "
+                  "returns at once (a busy loop); sleep in curl_multi_poll",
+                  atomic_load(&waits)) ||
+        !H_ASSERT(atomic_load(&polls) > 0,
+                  "fetch_all never called curl_multi_poll while 10 transfers waited: sleep in it "
+                  "until a socket is ready or libcurl's timer is due"))
+        return -1;
     ok = expect_body(9, 200, "waited 300 ms\n");
     fetch_results_free(results, 10);
     return ok ? 0 : -1;

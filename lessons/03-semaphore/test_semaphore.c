@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <sys/resource.h>
 
@@ -110,6 +111,7 @@ void csem_counts_permits(void)
 
     H_ASSERT_RC(csem_init(NULL, 1), -EINVAL);
     H_ASSERT_RC(csem_init(&s, (unsigned int)CSEM_VALUE_MAX + 1), -EINVAL);
+    H_ASSERT_RC(csem_init(&s, UINT_MAX), -EINVAL);
     H_ASSERT_RC(csem_wait(NULL), -EINVAL);
     H_ASSERT_RC(csem_timedwait(NULL, NULL), -EINVAL);
     H_ASSERT_RC(csem_post(NULL), -EINVAL);
@@ -175,9 +177,31 @@ static double timed_out_wait(void *arg)
     return h_ns_to_s(w.call.returned_ns - w.called_ns);
 }
 
+/* csem_timedwait on s, on a thread of its own, with a deadline a minute ahead whose tv_nsec is
+ * set to tv_nsec (out of range: the header wants -EINVAL once the call has to wait). Returns what
+ * it returned; fails the test if it had not returned within WAKE_WITHIN_MS (it retries the
+ * wait, taking only ETIMEDOUT for its end?). */
+static int bad_deadline_wait(struct csem *s, long tv_nsec)
+{
+    static struct waiter w; /* static: a wait that never returns keeps it */
+
+    w = (struct waiter){ .sem = s, .timed = true, .deadline = ts_of(h_deadline_ms(60000)) };
+    w.deadline.tv_nsec = tv_nsec;
+    H_ASSERT_RC_FATAL(h_call_start(&w.call, waiter_fn), 0);
+    /* One that is still in the call may hold s's lock for good (pthread_cond_timedwait returns
+     * EINVAL without releasing it): no post could reach it, so it is left alone. */
+    H_ASSERT_FATAL(h_call_wait(&w.call, WAKE_WITHIN_MS),
+                   "csem_timedwait with a deadline whose tv_nsec is %ld had not returned after "
+                   "1 s: pthread_cond_timedwait returns EINVAL for it, and every error but a "
+                   "wake-up ends the wait (not only ETIMEDOUT)",
+                   tv_nsec);
+    h_call_join(&w.call);
+    return w.rc;
+}
+
 void csem_timedwait_honours_deadline(void)
 {
-    struct csem s;
+    static struct csem s; /* static: a wait stuck on a bad deadline may use it to the end */
     struct waiter w;
     double took;
 
@@ -202,6 +226,13 @@ void csem_timedwait_honours_deadline(void)
     waiter_join(&w);
     H_ASSERT_RC(w.rc, 0);
     H_ASSERT_EQ(drain(&s, 10), 0);
+    /* A deadline that is no time at all (tv_nsec outside 0..999,999,999): -EINVAL once the call
+     * has to wait; a free permit is still taken without looking at it. */
+    H_ASSERT_RC(bad_deadline_wait(&s, H_NS_PER_S), -EINVAL);
+    H_ASSERT_RC(bad_deadline_wait(&s, -1), -EINVAL);
+    H_ASSERT_RC(csem_post(&s), 0);
+    H_ASSERT_RC(bad_deadline_wait(&s, -1), 0);
+    H_ASSERT_EQ(drain(&s, 10), 0);
     H_ASSERT_RC(csem_destroy(&s), 0);
 }
 
@@ -209,7 +240,7 @@ void csem_timedwait_honours_deadline(void)
 
 static int setup(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+    return fetch_watch_setup();
 }
 
 static void teardown(void)

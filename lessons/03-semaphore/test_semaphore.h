@@ -61,6 +61,10 @@ int take_now(struct csem *s);
 /* How many permits s holds, found by taking them all (at most max + 1). */
 int drain(struct csem *s, int max);
 
+/* Sets up libcurl with memory functions that watch it, and SIGPIPE with a handler of the
+ * test's own (test_semaphore_fetch.c). For the suite's setup: 0 or a negative errno. */
+int fetch_watch_setup(void);
+
 /* ---- the tests, for the suite table in test_semaphore.c ---- */
 
 void csem_counts_permits(void);

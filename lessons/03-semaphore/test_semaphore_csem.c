@@ -4,8 +4,10 @@
  * than the woken threads run, and eight threads taking and giving back permits thousands of
  * times. The waiters, take_now and drain are in test_semaphore.c.
  *
- * The tests reach into struct csem in one place only: csem_wait_rechecks_after_wakeup
- * broadcasts on s.nonzero without a permit, which is a wake-up POSIX allows at any time.
+ * Wake-ups for nothing come two ways: the kit's wake.h makes the condition variable's waits
+ * themselves return for nothing (every wait of the process, whatever it waits on), and the
+ * tests reach into struct csem in one place only: csem_wait_rechecks_after_wakeup broadcasts on
+ * s.nonzero without a permit. POSIX allows both at any time.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +20,7 @@
 #include "clock.h"
 #include "csem.h"
 #include "test_semaphore.h"
+#include "wake.h"
 
 /* How many of the n waiters have returned, once at least want have or ms have passed. */
 static int wait_returns(struct waiter *w, int n, int want, int64_t ms)
@@ -74,13 +77,36 @@ void csem_wait_rechecks_after_wakeup(void)
     struct csem s;
     struct waiter w[2];
     struct timespec past = ts_of(h_now_ns() - H_NS_PER_S);
-    int through, stolen, ok;
+    int through, stolen, ok, spurious;
 
     H_ASSERT_RC_FATAL(csem_init(&s, 0), 0);
     H_ASSERT_RC_FATAL(take_now(&s), -ETIMEDOUT); /* so the direct calls below return at once */
+    /* Waits that return for nothing, as POSIX allows at any time: every wait of both threads
+     * (csem_wait, and csem_timedwait a minute ahead) wakes up after 5 ms without a signal. */
+    h_wake_reset();
+    h_wake_spurious(1, 5);
     for (int i = 0; i < 2; i++)
-        waiter_start_asleep(w, i, &s);
-    /* Wake-ups with no permit behind them, as POSIX allows at any time. */
+        waiter_start(&w[i], &s, i % 2, h_deadline_ms(60000));
+    h_sleep_ms(100);
+    h_wake_spurious(0, 0);
+    spurious = h_wake_stats().spurious;
+    through = 0;
+    for (int i = 0; i < 2; i++)
+        through += waiter_done(&w[i]);
+    ok = H_ASSERT(spurious > 0, "no wait on a condition variable in 100 ms of csem_wait and "
+                                "csem_timedwait with no permit: do they sleep on s->nonzero?");
+    ok = ok && H_ASSERT(through == 0,
+                        "%d of 2 threads in csem_wait and csem_timedwait returned, with no permit "
+                        "to take, after their waits woke up for nothing (%d times): wait in a "
+                        "while loop that re-checks the count, not an if",
+                        through, spurious);
+    if (!ok) { /* the count may be anything now: stop here */
+        for (int i = 0; i < 2; i++)
+            waiter_join(&w[i]);
+        H_ASSERT_RC(csem_destroy(&s), 0);
+        return;
+    }
+    /* Wake-ups with no permit behind them: broadcasts on the semaphore's condition variable. */
     for (int i = 0; i < 5; i++) {
         pthread_cond_broadcast(&s.nonzero);
         h_sleep_ms(10);

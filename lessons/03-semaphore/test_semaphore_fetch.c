@@ -6,12 +6,24 @@
  * on the other side of the socket; time only as a ratio to the ideal, best of 3. Threads, file
  * descriptors and the heap are counted before and after each call, to catch handles that are
  * never cleaned up.
+ *
+ * The mechanism is watched too, not only the outcome. This file defines the libcurl calls the
+ * lesson is about (curl_multi_poll, _wait, _add_handle, _remove_handle, curl_easy_perform):
+ * the linker binds fetch_limited's calls to these, which count them and forward to libcurl's
+ * own (dlsym RTLD_NEXT). So a test sees which calls were made, how many easy handles were in
+ * the multi handle at once (a window of its own, not CURLMOPT_MAX_TOTAL_CONNECTIONS), and on
+ * which thread. libcurl's memory functions (curl_global_init_mem, in the suite's setup) look at
+ * SIGPIPE's handling while libcurl works: without CURLOPT_NOSIGNAL it switches it around its
+ * calls. The test's thread counts the process's threads all through each call.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +41,146 @@
 
 #define MAX_URLS    16
 #define FETCH_LIMIT 5000 /* ms fetch_limited may take before the test gives up on it */
+
+/* ---- libcurl, watched ---- */
+
+/* What libcurl was asked to do during one fetch_limited (reset by fetch_run). */
+static struct {
+    atomic_bool on;          /* count what follows */
+    atomic_int caller;       /* the thread that called fetch_limited (gettid) */
+    atomic_int polls, waits; /* curl_multi_poll, curl_multi_wait */
+    atomic_int performs;     /* curl_easy_perform */
+    atomic_int in_multi;     /* easy handles added and not removed */
+    atomic_int most_in_multi;
+    atomic_int foreign;         /* of those calls, made on another thread than the caller's */
+    atomic_int sigpipe_changes; /* SIGPIPE's handling was not the test's own, seen in libcurl */
+} seen;
+
+/* The real libcurl function name, found once. */
+#define REAL(name)                                                                                 \
+    static __typeof__(name) *real;                                                                 \
+    if (!real)                                                                                     \
+    *(void **)&real = dlsym(RTLD_NEXT, #name)
+
+static void seen_call(atomic_int *counter)
+{
+    if (!atomic_load(&seen.on))
+        return;
+    atomic_fetch_add(counter, 1);
+    if (gettid() != atomic_load(&seen.caller))
+        atomic_fetch_add(&seen.foreign, 1);
+}
+
+CURLMcode curl_multi_poll(CURLM *m, struct curl_waitfd extra[], unsigned int n, int ms, int *ret)
+{
+    REAL(curl_multi_poll);
+    seen_call(&seen.polls);
+    return real ? real(m, extra, n, ms, ret) : CURLM_INTERNAL_ERROR;
+}
+
+CURLMcode curl_multi_wait(CURLM *m, struct curl_waitfd extra[], unsigned int n, int ms, int *ret)
+{
+    REAL(curl_multi_wait);
+    seen_call(&seen.waits);
+    return real ? real(m, extra, n, ms, ret) : CURLM_INTERNAL_ERROR;
+}
+
+CURLcode curl_easy_perform(CURL *easy)
+{
+    REAL(curl_easy_perform);
+    seen_call(&seen.performs);
+    return real ? real(easy) : CURLE_FAILED_INIT;
+}
+
+CURLMcode curl_multi_add_handle(CURLM *m, CURL *easy)
+{
+    CURLMcode rc;
+
+    REAL(curl_multi_add_handle);
+    rc = real ? real(m, easy) : CURLM_INTERNAL_ERROR;
+    if (rc == CURLM_OK && atomic_load(&seen.on)) {
+        int now = atomic_fetch_add(&seen.in_multi, 1) + 1, most = atomic_load(&seen.most_in_multi);
+
+        while (now > most && !atomic_compare_exchange_weak(&seen.most_in_multi, &most, now))
+            ;
+    }
+    return rc;
+}
+
+CURLMcode curl_multi_remove_handle(CURLM *m, CURL *easy)
+{
+    CURLMcode rc;
+
+    REAL(curl_multi_remove_handle);
+    rc = real ? real(m, easy) : CURLM_INTERNAL_ERROR;
+    if (rc == CURLM_OK && atomic_load(&seen.on))
+        atomic_fetch_sub(&seen.in_multi, 1);
+    return rc;
+}
+
+static void on_sigpipe(int sig)
+{
+    (void)sig;
+}
+
+/* Called at every allocation libcurl makes: is SIGPIPE still handled the test's way? */
+static void seen_in_libcurl(void)
+{
+    struct sigaction sa;
+
+    if (atomic_load(&seen.on) && sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler != on_sigpipe)
+        atomic_fetch_add(&seen.sigpipe_changes, 1);
+}
+
+static void *watched_malloc(size_t size)
+{
+    seen_in_libcurl();
+    return malloc(size);
+}
+
+static void *watched_realloc(void *p, size_t size)
+{
+    seen_in_libcurl();
+    return realloc(p, size);
+}
+
+static char *watched_strdup(const char *s)
+{
+    seen_in_libcurl();
+    return strdup(s);
+}
+
+static void *watched_calloc(size_t n, size_t size)
+{
+    seen_in_libcurl();
+    return calloc(n, size);
+}
+
+int fetch_watch_setup(void)
+{
+    struct sigaction sa = { .sa_handler = on_sigpipe };
+
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) != 0)
+        return -errno;
+    return curl_global_init_mem(CURL_GLOBAL_DEFAULT, watched_malloc, free, watched_realloc,
+                                watched_strdup, watched_calloc) == CURLE_OK
+               ? 0
+               : -ENOMEM;
+}
+
+/* The signals blocked on the calling thread, as a bit set (1 to 63). */
+static uint64_t blocked_signals(void)
+{
+    sigset_t set;
+    uint64_t bits = 0;
+
+    pthread_sigmask(SIG_BLOCK, NULL, &set);
+    for (int sig = 1; sig < 64; sig++)
+        if (sigismember(&set, sig) == 1)
+            bits |= UINT64_C(1) << sig;
+    return bits;
+}
 
 /* Bytes the heap holds now, or 0 where that cannot be known: under a sanitizer (it has its own
  * allocator, and LeakSanitizer checks leaks better) or without glibc's mallinfo2. */
@@ -54,7 +206,10 @@ struct fetch {
     struct h_usage usage;      /* of the whole process, during the call */
     struct h_usage best_usage; /* the lowest CPU share of the calls so far (best of 3) */
     int calls;
-    struct h_server_stats stats; /* what the server counted during the call */
+    struct h_server_stats stats;      /* what the server counted during the call */
+    int most_threads;                 /* the most threads the process had during the call */
+    uint64_t mask_before, mask_after; /* the calling thread's blocked signals */
+    bool sigpipe_after;               /* SIGPIPE still handled the test's way afterwards */
 };
 
 static struct fetch *fetch_create(size_t n, size_t limit)
@@ -72,10 +227,62 @@ static struct fetch *fetch_create(size_t n, size_t limit)
 static void fetch_fn(struct h_call *c)
 {
     struct fetch *f = (struct fetch *)c;
-    int64_t start = h_now_ns();
+    struct sigaction sa;
+    int64_t start;
 
+    atomic_store(&seen.caller, (int)gettid());
+    f->mask_before = blocked_signals();
+    atomic_store(&seen.on, true);
+    start = h_now_ns();
     f->rc = fetch_limited(f->url_ptrs, f->n, f->limit, f->out);
     f->took_ns = h_now_ns() - start;
+    atomic_store(&seen.on, false);
+    f->mask_after = blocked_signals();
+    f->sigpipe_after = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == on_sigpipe;
+}
+
+/* How many threads the process has, the most seen so far in *most. */
+static void note_threads(int *most)
+{
+    int now = h_count_threads();
+
+    *most = now > *most ? now : *most;
+}
+
+/* What fetch_limited did, by the calls it made (see "libcurl, watched" above). threads is the
+ * count before the call, which then ran on one more thread of the test's. */
+static void check_mechanism(const struct fetch *f, int threads)
+{
+    H_ASSERT(f->most_threads <= threads + 1,
+             "%d threads during %s, want at most %d (those before it, and the one it was "
+             "called on): drive every transfer from the calling thread with one multi handle, "
+             "no thread per URL",
+             f->most_threads, f->what, threads + 1);
+    H_ASSERT(atomic_load(&seen.performs) == 0,
+             "%s called curl_easy_perform %d times: it blocks on one transfer; add the easy "
+             "handles to a multi handle and drive them with curl_multi_perform",
+             f->what, atomic_load(&seen.performs));
+    H_ASSERT(atomic_load(&seen.waits) == 0,
+             "%s called curl_multi_wait %d times: with no socket to wait on it returns at once "
+             "(a busy loop); sleep in curl_multi_poll",
+             f->what, atomic_load(&seen.waits));
+    H_ASSERT(atomic_load(&seen.most_in_multi) <= (int)f->limit,
+             "%s had %d easy handles in the multi handle at once, want at most the limit: keep "
+             "a window of your own (add the next handle when one finishes), not "
+             "CURLMOPT_MAX_TOTAL_CONNECTIONS, which queues the rest on libcurl's schedule",
+             f->what, atomic_load(&seen.most_in_multi));
+    H_ASSERT(atomic_load(&seen.foreign) == 0,
+             "%d of the libcurl calls of %s were made on another thread than the caller's",
+             atomic_load(&seen.foreign), f->what);
+    H_ASSERT(atomic_load(&seen.sigpipe_changes) == 0,
+             "libcurl switched the process's SIGPIPE handling %d times during %s: set "
+             "CURLOPT_NOSIGNAL on every easy handle",
+             atomic_load(&seen.sigpipe_changes), f->what);
+    H_ASSERT(f->sigpipe_after, "SIGPIPE's handling changed during %s, and stayed changed", f->what);
+    H_ASSERT(f->mask_before == f->mask_after,
+             "the calling thread's blocked signals were %#llx before %s and %#llx after: "
+             "leave the signal mask as it was",
+             (unsigned long long)f->mask_before, f->what, (unsigned long long)f->mask_after);
 }
 
 /* Runs fetch_limited over f on a thread of its own, with the server's counts reset before and
@@ -91,9 +298,22 @@ static void fetch_run(struct fetch *f, const struct h_server *srv)
     for (size_t i = 0; i < MAX_URLS; i++)
         f->out[i] = (struct fetch_result){ .error = 1, .status = -1, .size = 0 };
     H_ASSERT_RC_FATAL(h_server_reset_stats(srv), 0);
+    atomic_store(&seen.polls, 0);
+    atomic_store(&seen.waits, 0);
+    atomic_store(&seen.performs, 0);
+    atomic_store(&seen.in_multi, 0);
+    atomic_store(&seen.most_in_multi, 0);
+    atomic_store(&seen.foreign, 0);
+    atomic_store(&seen.sigpipe_changes, 0);
+    f->most_threads = 0;
     h_usage_start(&f->usage);
     H_ASSERT_RC_FATAL(h_call_start(&f->call, fetch_fn), 0);
-    H_ASSERT_FATAL(h_call_wait(&f->call, limit_ms),
+    /* The threads during the call, not only before and after: a thread per URL shows. */
+    for (int64_t end = h_deadline_ms(limit_ms); !h_call_wait(&f->call, 0) && h_now_ns() < end;) {
+        note_threads(&f->most_threads);
+        h_sleep_ms(2);
+    }
+    H_ASSERT_FATAL(h_call_wait(&f->call, 0),
                    "%s had not returned after %d ms: is the place of a finished or failed "
                    "transfer never given to the next URL?",
                    f->what, limit_ms);
@@ -114,6 +334,7 @@ static void fetch_run(struct fetch *f, const struct h_server *srv)
              "%d open file descriptors after %s returned, %d before: clean up every easy "
              "handle, and the multi handle",
              after, f->what, fds);
+    check_mechanism(f, threads);
 }
 
 /* out[i] must be { error (a negative errno, libcurl's code curl), status }, and size too unless
@@ -179,6 +400,8 @@ void fetch_limited_peak_is_limit(void)
             break;
     check_server_peak(f, 4);
     H_ASSERT_EQ(f->stats.requests, 12);
+    H_ASSERT(atomic_load(&seen.polls) > 0,
+             "%s never called curl_multi_poll: while the transfers wait, sleep in it", f->what);
     /* The CPU share is best of 3 too: the timing attempts may have stopped after one. */
     for (int i = f->calls; i < H_TRIES && h_usage_ratio(&f->best_usage) > 0.20; i++)
         if (fetch_attempt(args) < 0)

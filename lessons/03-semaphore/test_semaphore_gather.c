@@ -6,6 +6,7 @@
  * often each ran, and how much of the limit's places were left empty.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -236,6 +237,7 @@ void gather_limited_failed_tasks_return_permits(void)
 
 void gather_limited_limit_1_and_above_n(void)
 {
+    static const size_t huge[] = { 64, (size_t)UINT_MAX + 1, SIZE_MAX };
     struct batch *b = batch_create(5, 1, 20);
 
     batch_run(b);
@@ -244,12 +246,15 @@ void gather_limited_limit_1_and_above_n(void)
     check_peak(b, 1);
     batch_destroy(b);
 
-    b = batch_create(6, 64, 50);
-    batch_run(b);
-    CALL_RC_FATAL(b, 0);
-    check_results(b);
-    check_peak(b, 6);
-    batch_destroy(b);
+    /* Limits above n, up to more than a semaphore holds (2^32, SIZE_MAX): all at once. */
+    for (size_t k = 0; k < sizeof(huge) / sizeof(huge[0]); k++) {
+        b = batch_create(6, huge[k], 50);
+        batch_run(b);
+        CALL_RC_FATAL(b, 0);
+        check_results(b);
+        check_peak(b, 6);
+        batch_destroy(b);
+    }
 
     b = batch_create(6, 0, 10);
     batch_run(b);

@@ -9,10 +9,13 @@
  * are on (see "spurious wake-ups" below).
  */
 #define _GNU_SOURCE
+#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +438,49 @@ static void *guarded_main(void *arg)
     return NULL;
 }
 
+/* libcurl's memory functions (curl_global_init_mem, in the suite's setup) look at SIGPIPE's
+ * handling while libcurl works during a guarded fetch: without CURLOPT_NOSIGNAL, libcurl
+ * switches the whole process's handling around its calls, which races with every other thread. */
+static atomic_bool watching;
+static atomic_int sigpipe_changes;
+
+static void on_sigpipe(int sig)
+{
+    (void)sig;
+}
+
+static void seen_in_libcurl(void)
+{
+    struct sigaction sa;
+
+    if (atomic_load(&watching) && sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler != on_sigpipe)
+        atomic_fetch_add(&sigpipe_changes, 1);
+}
+
+static void *watched_malloc(size_t size)
+{
+    seen_in_libcurl();
+    return malloc(size);
+}
+
+static void *watched_realloc(void *p, size_t size)
+{
+    seen_in_libcurl();
+    return realloc(p, size);
+}
+
+static char *watched_strdup(const char *s)
+{
+    seen_in_libcurl();
+    return strdup(s);
+}
+
+static void *watched_calloc(size_t n, size_t size)
+{
+    seen_in_libcurl();
+    return calloc(n, size);
+}
+
 /* Calls fetch_with_timeout(url, timeout_ms, out); stores its wall time in *took_s. */
 static int guarded_fetch(const char *url, int timeout_ms, struct fetch_result *out, double *took_s)
 {
@@ -443,6 +489,7 @@ static int guarded_fetch(const char *url, int timeout_ms, struct fetch_result *o
     int rc;
 
     guarded = (struct guarded){ .url = url, .timeout_ms = timeout_ms };
+    atomic_store(&watching, true);
     rc = pthread_create(&thread, NULL, guarded_main, NULL);
     H_ASSERT_EQ_FATAL(rc, 0);
     while (!atomic_load(&guarded.done) && h_now_ns() < give_up)
@@ -452,6 +499,7 @@ static int guarded_fetch(const char *url, int timeout_ms, struct fetch_result *o
                    "CURLOPT_TIMEOUT_MS set? (To libcurl, 0 means no limit at all.)",
                    url, timeout_ms, h_ns_to_s(h_now_ns() - start));
     pthread_join(thread, NULL);
+    atomic_store(&watching, false);
     *took_s = h_ns_to_s(h_now_ns() - start);
     *out = guarded.out;
     return guarded.rc;
@@ -490,6 +538,17 @@ static void fetch_with_timeout_stops_a_stalled_request(void)
     H_ASSERT_RC(guarded_fetch(h_server_url(&srv, url, sizeof(url), "/stall"), 0, &out, &took),
                 -ETIMEDOUT);
     H_ASSERT(took < 0.5, "a timeout of 0 took %.3f s", took);
+    free(out.body);
+    /* Time runs out after part of the body came (a byte every 30 ms, 200 ms allowed): still a
+     * timeout, and nothing in *out; what had arrived is freed, not handed over. */
+    out = (struct fetch_result){ .body = NULL };
+    H_ASSERT_RC(guarded_fetch(h_server_url(&srv, url, sizeof(url), "/drip/40?interval=30"),
+                              STALL_MS, &out, &took),
+                -ETIMEDOUT);
+    H_ASSERT(out.body == NULL && out.size == 0,
+             "a transfer timed out half-way through its body, and out holds %zu bytes of it "
+             "(body %s): on a timeout, free what arrived and leave body NULL",
+             out.size, out.body ? "set" : "NULL");
     free(out.body);
     H_ASSERT_RC(h_server_stop(&srv), 0);
 }
@@ -538,13 +597,27 @@ static void fetch_with_timeout_lets_fast_requests_finish(void)
 
     H_ASSERT_RC_FATAL(h_server_start(&srv, NULL), 0);
     fds = h_count_fds();
+    atomic_store(&sigpipe_changes, 0);
     H_ASSERT_EQ(fetch_fast(&srv, "/delay/100", &out), 200);
     free(out.body);
+    H_ASSERT(atomic_load(&sigpipe_changes) == 0,
+             "libcurl switched the process's SIGPIPE handling %d times during one request: set "
+             "CURLOPT_NOSIGNAL (with threads, that switching races with every other thread)",
+             atomic_load(&sigpipe_changes));
     if (H_ASSERT_EQ(fetch_fast(&srv, "/bytes/1000", &out), 200) && H_ASSERT_EQ(out.size, 1000))
         H_ASSERT_EQ(out.body[999], 'a' + 999 % 26); /* latencyd's byte i is 'a' + i % 26 */
     free(out.body);
     H_ASSERT_EQ(fetch_fast(&srv, "/status/404", &out), 404); /* a response, if not a good one */
     free(out.body);
+    /* An empty body is a body: "", not NULL. */
+    for (int i = 0; i < 2; i++) {
+        const char *path = i ? "/status/204" : "/bytes/0";
+
+        if (H_ASSERT_EQ(fetch_fast(&srv, path, &out), i ? 204 : 200))
+            H_ASSERT(out.size == 0 && out.body[0] == '\0', "%s: %zu bytes, want an empty body \"\"",
+                     path, out.size);
+        free(out.body);
+    }
     H_ASSERT_EQ(h_count_fds(), fds);
     H_ASSERT_RC(h_server_stop(&srv), 0);
 
@@ -555,12 +628,38 @@ static void fetch_with_timeout_lets_fast_requests_finish(void)
     H_ASSERT_RC(guarded_fetch(url, 2000, &out, &took), -ECONNREFUSED);
     H_ASSERT(out.body == NULL, "a refused connection, yet a body");
     close(refuser);
+    /* URLs libcurl cannot use: -EINVAL, not a failed transfer. */
+    H_ASSERT_RC(guarded_fetch("nosuchscheme://127.0.0.1/", 2000, &out, &took), -EINVAL);
+    H_ASSERT(out.body == NULL, "a URL libcurl refuses, yet a body");
+    H_ASSERT_RC(guarded_fetch("http://127.0.0.1:99999/", 2000, &out, &took), -EINVAL);
+    H_ASSERT(out.body == NULL, "a URL libcurl refuses, yet a body");
     H_ASSERT_RC(fetch_with_timeout(NULL, 100, &out), -EINVAL);
     H_ASSERT_RC(fetch_with_timeout(url, -1, &out), -EINVAL);
     H_ASSERT_RC(fetch_with_timeout(url, 100, NULL), -EINVAL);
 }
 
+/* libcurl watched (see guarded_fetch), and SIGPIPE with a handler of the test's own. */
+static int setup(void)
+{
+    struct sigaction sa = { .sa_handler = on_sigpipe };
+
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) != 0)
+        return -errno;
+    return curl_global_init_mem(CURL_GLOBAL_DEFAULT, watched_malloc, free, watched_realloc,
+                                watched_strdup, watched_calloc) == CURLE_OK
+               ? 0
+               : -ENOMEM;
+}
+
+static void teardown(void)
+{
+    curl_global_cleanup();
+}
+
 const struct h_suite h_suite = {
+    .setup = setup,
+    .teardown = teardown,
     .tests =
         (const struct h_test[]){
             { H_TEST(wait_for_returns_result, 1) },

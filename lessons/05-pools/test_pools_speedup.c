@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "clock.h"
@@ -166,6 +168,91 @@ void tpool_cpu_speedup(void)
     tpool_destroy(p);
 }
 
+/* ---- tiny items: what the pool costs per item, against a round trip ----
+ * A stop-and-wait pool pays a round trip between the processes for every item (a write, the
+ * other side waking up, a write back, this side waking up); a pipelined one keeps items in
+ * flight and pays about a write and a read. Both are measured here, on this machine now, so
+ * the check is a ratio and holds on a fast machine and a slow one alike. */
+
+#define TINY_ITEMS  4000 /* items of the tiny map */
+#define ROUND_TRIPS 1000 /* ping-pongs of the round-trip measure */
+#define TINY_RATIO  0.5  /* a tiny item may cost at most this share of one round trip */
+
+/* Nanoseconds per round trip of 16 bytes between this process and a forked child over two
+ * pipes, stop-and-wait; -1 if it could not be measured. */
+static double round_trip_ns(void)
+{
+    int there[2], back[2];
+    char msg[16] = { 0 };
+    int64_t start, took = -1;
+    pid_t child;
+
+    if (pipe(there) != 0)
+        return -1;
+    if (pipe(back) != 0) {
+        close(there[0]);
+        close(there[1]);
+        return -1;
+    }
+    if ((child = fork()) == 0) {
+        close(there[1]);
+        close(back[0]);
+        while (read(there[0], msg, sizeof(msg)) == (ssize_t)sizeof(msg) &&
+               write(back[1], msg, sizeof(msg)) == (ssize_t)sizeof(msg))
+            ;
+        _exit(0);
+    }
+    close(there[0]);
+    close(back[1]);
+    if (child > 0) {
+        start = h_now_ns();
+        for (int i = 0; i < ROUND_TRIPS; i++)
+            if (write(there[1], msg, sizeof(msg)) != (ssize_t)sizeof(msg) ||
+                read(back[0], msg, sizeof(msg)) != (ssize_t)sizeof(msg))
+                break;
+        took = h_now_ns() - start;
+    }
+    close(there[1]);
+    close(back[0]);
+    if (child > 0)
+        waitpid(child, NULL, 0);
+    return took < 0 ? -1 : (double)took / ROUND_TRIPS;
+}
+
+/* One attempt for h_best_time: seconds a map of TINY_ITEMS tiny items took, or -1. */
+static double tiny_attempt(void *pool)
+{
+    int64_t start;
+
+    reset_items(TINY_ITEMS);
+    start = h_now_ns();
+    if (ppool_map(pool, answer, in, out, status, TINY_ITEMS) != 0)
+        return -1;
+    return h_ns_to_s(h_now_ns() - start);
+}
+
+static void check_tiny_items(struct ppool *p)
+{
+    double trip = -1, item;
+
+    for (int i = 0; i < H_TRIES; i++) { /* best of 3: load only makes it look slower */
+        double t = round_trip_ns();
+
+        trip = trip < 0 || (t >= 0 && t < trip) ? t : trip;
+    }
+    H_ASSERT_FATAL(trip > 0, "could not measure a round trip between two processes");
+    item = h_best_time(tiny_attempt, p, TINY_ITEMS * trip * TINY_RATIO / 1e9);
+    H_ASSERT_FATAL(item >= 0, "the map of %d tiny items failed", TINY_ITEMS);
+    check_answers(TINY_ITEMS, 1);
+    item = item * 1e9 / TINY_ITEMS;
+    printf("a tiny item cost %.2f us, a round trip %.2f us\n", item / 1000, trip / 1000);
+    H_ASSERT(item <= trip * TINY_RATIO,
+             "a tiny item cost %.2f us in ppool_map, and a round trip between two processes "
+             "%.2f us here (best of %d): want at most %.0f%% of a round trip. Keep several "
+             "items in flight per worker (pipelined), not one at a time (stop-and-wait)",
+             item / 1000, trip / 1000, H_TRIES, 100 * TINY_RATIO);
+}
+
 void ppool_cpu_speedup(void)
 {
     int workers = cpu_workers();
@@ -174,6 +261,8 @@ void ppool_cpu_speedup(void)
     cpu_setup();
     H_ASSERT_RC_FATAL(ppool_create(&p, workers), 0);
     check_cpu_speedup(&(struct cpu_run){ .map = pmap, .pool = p, .workers = workers });
+    if (!h_sanitized()) /* a sanitizer's costs are not the program's */
+        check_tiny_items(p);
     ppool_destroy(p);
     check_no_children();
 }

@@ -1,5 +1,10 @@
 /* test_pools_thread.c: lesson 05's tests of the thread pool, tpool (read-only: the grader uses
  * its own copy). Its speedup tests are in test_pools_speedup.c.
+ *
+ * Every place the pool waits on a condition variable (a worker waiting for work, tpool_wait,
+ * tpool_map) is also tried with waits that wake up for nothing (the kit's wake.h), as POSIX
+ * allows: a wait in an `if` instead of a `while` fails there. Calls that could then block for
+ * good run on a thread of their own (call.h), with a deadline.
  */
 #define _GNU_SOURCE /* gettid */
 #include <errno.h>
@@ -8,12 +13,14 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "check.h"
 #include "clock.h"
 #include "pools.h"
 #include "proc.h"
 #include "test_pools.h"
 #include "trace.h"
+#include "wake.h"
 
 void tpool_map_in_order(void)
 {
@@ -135,6 +142,114 @@ static int wait_for_twelve(void *arg, struct h_usage *usage)
     return H_ASSERT_EQ(atomic_load(&submit_errors), 0) ? 0 : -1;
 }
 
+/* ---- waits that wake up for nothing ---- */
+
+#define SPURIOUS_TASKS 20   /* tasks submitted while every wait wakes up for nothing */
+#define SPURIOUS_ITEMS 500  /* items mapped meanwhile */
+#define CALL_MS        1000 /* how long tpool_wait or tpool_map may take once the gate opens */
+
+static atomic_bool gate_open; /* the gated task and item hold their worker until it opens */
+
+static void gated_task(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&gate_open))
+        h_sleep_ms(1);
+    atomic_fetch_add(&finished, 1);
+}
+
+static long gated_item(long x)
+{
+    if (x == 0)
+        while (!atomic_load(&gate_open))
+            h_sleep_ms(1);
+    return answer(x);
+}
+
+struct pool_call {
+    struct h_call call; /* first: a pool_call is a call */
+    struct tpool *pool;
+    int rc;
+};
+
+static void wait_call(struct h_call *c)
+{
+    struct pool_call *pc = (struct pool_call *)c;
+
+    pc->rc = tpool_wait(pc->pool);
+}
+
+static void map_call(struct h_call *c)
+{
+    struct pool_call *pc = (struct pool_call *)c;
+
+    pc->rc = tpool_map(pc->pool, gated_item, in, out, SPURIOUS_ITEMS);
+}
+
+/* Runs fn on p on a thread of its own while a gated task or item holds a worker: the call must
+ * not return in 30 ms of wake-ups for nothing, and must return within CALL_MS once the gate
+ * opens. Returns true if it returned early; the test fails if it never does. */
+static bool returns_early(struct pool_call *pc, struct tpool *p, h_call_fn *fn, const char *what)
+{
+    bool early;
+
+    *pc = (struct pool_call){ .pool = p };
+    H_ASSERT_RC_FATAL(h_call_start(&pc->call, fn), 0);
+    h_call_asleep(&pc->call, CALL_MS);
+    h_sleep_ms(30); /* a dozen wake-ups for nothing */
+    early = h_call_wait(&pc->call, 0);
+    atomic_store(&gate_open, true);
+    H_ASSERT_FATAL(h_call_wait(&pc->call, CALL_MS),
+                   "%s had not returned %d ms after its last task could finish, with waits "
+                   "waking up for nothing: did a worker leave its loop?",
+                   what, CALL_MS);
+    h_call_join(&pc->call);
+    atomic_store(&gate_open, false);
+    return early;
+}
+
+/* A pool of 3 whose every other condition-variable wait wakes up for nothing after 2 ms: idle
+ * workers, tpool_wait and tpool_map must each go back to waiting until their condition holds. */
+static void pool_survives_spurious_wakeups(void)
+{
+    static struct pool_call pc; /* static: a call that never returns keeps it */
+    int threads = h_count_threads(), workers, done = 0;
+    struct tpool *p;
+
+    atomic_store(&finished, 0);
+    h_wake_reset();
+    h_wake_spurious(2, 2); /* every other wait, so that timed waits can still time out */
+    H_ASSERT_RC_FATAL(tpool_create(&p, 3), 0);
+    h_sleep_ms(50); /* idle workers, woken for nothing again and again */
+    workers = h_settled_threads(threads + 3, 20) - threads;
+    H_ASSERT_FATAL(workers == 3,
+                   "after 50 ms of wake-ups for nothing, a pool of 3 idle workers has %d threads: "
+                   "a worker must wait for work in a while loop (queue empty and not stopping), "
+                   "not an if",
+                   workers);
+    H_ASSERT_RC_FATAL(tpool_submit(p, gated_task, NULL), 0);
+    for (int i = 1; i < SPURIOUS_TASKS; i++)
+        H_ASSERT_RC_FATAL(tpool_submit(p, short_task, NULL), 0);
+    H_ASSERT(!returns_early(&pc, p, wait_call, "tpool_wait"),
+             "tpool_wait returned while a task still ran, after a wake-up for nothing: wait in "
+             "a while loop until the queue is empty and no task runs");
+    H_ASSERT_RC(pc.rc, 0);
+    H_ASSERT_EQ(atomic_load(&finished), SPURIOUS_TASKS);
+    reset_items(SPURIOUS_ITEMS);
+    /* Fatal: the chunks of a map that returned early still use its memory. */
+    H_ASSERT_FATAL(!returns_early(&pc, p, map_call, "tpool_map"),
+                   "tpool_map returned while an item still ran, after a wake-up for nothing: "
+                   "wait in a while loop until every item is done");
+    for (size_t i = 0; i < SPURIOUS_ITEMS; i++)
+        done += out[i] == answer((long)i);
+    H_ASSERT(pc.rc == 0 && done == SPURIOUS_ITEMS, "tpool_map returned %s with %d of %d items done",
+             h_errname(pc.rc), done, SPURIOUS_ITEMS);
+    h_wake_spurious(0, 0);
+    H_ASSERT(h_wake_stats().spurious > 0, "the pool never waited on a condition variable");
+    tpool_destroy(p);
+    check_threads_back(threads);
+}
+
 void tpool_wait_waits_for_all(void)
 {
     int threads = h_count_threads();
@@ -147,6 +262,7 @@ void tpool_wait_waits_for_all(void)
     H_ASSERT_RC(tpool_wait(task_pool), 0);
     tpool_destroy(task_pool);
     check_threads_back(threads);
+    pool_survives_spurious_wakeups();
 }
 
 void tpool_destroy_finishes_queued(void)

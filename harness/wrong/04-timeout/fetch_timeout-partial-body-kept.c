@@ -1,0 +1,57 @@
+/* Wrong: makes an empty body "" but forgets to free what arrived when the transfer failed: a
+ * transfer that times out after part of its body came returns -ETIMEDOUT with that part still in
+ * out->body, where the header says a failed call leaves body NULL (and a caller who trusts it
+ * leaks it).
+ * Caught: fetch_with_timeout_stops_a_stalled_request (/drip timed out mid-body, and out->body
+ * holds its first bytes). */
+#include "timeout.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sets the options of one GET of url with a limit of timeout_ms, its body going to out. */
+static CURLcode setup(CURL *curl, const char *url, int timeout_ms, struct fetch_result *out)
+{
+    CURLcode code = curl_easy_setopt(curl, CURLOPT_URL, url);
+
+    if (code == CURLE_OK)
+        code = curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    if (code == CURLE_OK)
+        code = curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    if (code == CURLE_OK)
+        code = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, fetch_body_append);
+    if (code == CURLE_OK)
+        code = curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+    if (code == CURLE_OK)
+        code = curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, out->curl_text);
+    return code;
+}
+
+int fetch_with_timeout(const char *url, int timeout_ms, struct fetch_result *out)
+{
+    CURLcode code;
+    CURL *curl;
+
+    if (!url || !out || timeout_ms < 0)
+        return -EINVAL;
+    *out = (struct fetch_result){ 0 };
+    if (timeout_ms == 0) /* no time at all; and curl would read 0 as "no limit" */
+        return fetch_set_error(out, CURLE_OPERATION_TIMEDOUT);
+    /* curl_easy_init also initialises libcurl once per process, thread-safely since 7.84. */
+    curl = curl_easy_init();
+    if (!curl)
+        return fetch_set_error(out, CURLE_OUT_OF_MEMORY);
+    code = setup(curl, url, timeout_ms, out);
+    if (code == CURLE_OK)
+        code = curl_easy_perform(curl);
+    if (code == CURLE_OK)
+        code = curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+    curl_easy_cleanup(curl);
+    /* -ETIMEDOUT, -ECONNREFUSED, -EINVAL...; on any failure the part of the body that came is
+     * freed: a body cut short by the deadline is no answer. */
+    if (code == CURLE_OK && !out->body && !(out->body = calloc(1, 1)))
+        code = CURLE_OUT_OF_MEMORY;
+    return fetch_set_error(out, code);
+}
