@@ -1,12 +1,14 @@
 /* test_evloop_io.c: readers and writers on fds, sleeping while idle, and calls from other
  * threads that wake the loop. */
 #define _GNU_SOURCE /* RUSAGE_THREAD, pipe2 */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,8 +261,10 @@ static void call_from_inside(struct ev_loop *loop, void *arg)
         woke_ns = -2;
 }
 
-/* The race: a thread makes two calls close together, again and again, each pair just as the
- * loop is taking the first call and going back to sleep. */
+/* The race: a thread makes two calls close together, again and again, the second aimed at the
+ * moment the loop takes the first from its queue and is about to go back to sleep. The loop
+ * runs the first call's callback just after that moment, so the thread times how long the
+ * first call takes to run, and aims the second a little earlier than that, each round anew. */
 struct racer {
     struct h_call call;
     struct ev_loop *loop;
@@ -270,38 +274,44 @@ struct racer {
 static pthread_mutex_t ping_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ping_cond;
 static long pings;
+static int64_t first_ping_ns; /* when the first call of the round ran */
 
 static void ping(struct ev_loop *loop, void *arg)
 {
     (void)loop;
     (void)arg;
     pthread_mutex_lock(&ping_lock);
-    pings++;
+    if (pings++ % 2 == 0)
+        first_ping_ns = h_now_ns();
     pthread_cond_signal(&ping_cond);
     pthread_mutex_unlock(&ping_lock);
 }
 
-static void spin_ns(int64_t ns)
+static void spin_until(int64_t t)
 {
-    int64_t end = h_now_ns() + ns;
-
-    while (h_now_ns() < end)
+    while (h_now_ns() < t)
         ;
 }
+
+#define AIMS 16 /* recent wake-up latencies the second call is aimed by */
 
 static void racer_fn(struct h_call *c)
 {
     struct racer *rc = (struct racer *)c;
+    int64_t latency[AIMS] = { 0 };
 
     rc->lost_round = -1;
     for (int round = 0; round < ROUNDS && rc->lost_round < 0; round++) {
-        int64_t deadline = h_deadline_ms(RACE_WAIT);
+        int64_t deadline = h_deadline_ms(RACE_WAIT), called, aim;
         struct timespec ts = { deadline / H_NS_PER_S, deadline % H_NS_PER_S };
         int err = 0;
 
+        called = h_now_ns();
         if (ev_call_soon_threadsafe(rc->loop, ping, NULL) != 0)
             rc->lost_round = round;
-        spin_ns(rnd(60000)); /* 0..60 us: about when the loop takes the first call */
+        /* Somewhere in the few microseconds before the first call ran, last time. */
+        aim = latency[rnd(AIMS)] * (int64_t)rnd(1000) / 1000;
+        spin_until(called + (aim > 0 ? aim : 0));
         if (ev_call_soon_threadsafe(rc->loop, ping, NULL) != 0)
             rc->lost_round = round;
         pthread_mutex_lock(&ping_lock);
@@ -309,9 +319,68 @@ static void racer_fn(struct h_call *c)
             err = pthread_cond_timedwait(&ping_cond, &ping_lock, &ts);
         if (pings < 2L * (round + 1))
             rc->lost_round = round;
+        latency[round % AIMS] = first_ping_ns - called;
         pthread_mutex_unlock(&ping_lock);
     }
     ev_call_soon_threadsafe(rc->loop, woke_cb, NULL); /* ends the loop */
+}
+
+/* ---- a call that lands while the loop clears its wake-up fd ----
+ * The loop must clear its eventfd (or pipe) first and take the queued calls after: then a
+ * call that comes in between is either taken, or its write leaves the fd readable. Done the
+ * other way round, a call landing between the two loses its write. Real threads hit that
+ * window rarely, so this file stands in for read(): while `inject_tid` names the loop's
+ * thread, that thread's first read of an eventfd or a pipe makes one ev_call_soon_threadsafe
+ * just before the real read runs, exactly in the window. Every other read goes straight to
+ * the C library's (or, in a sanitizer build, to the sanitizer's wrapper of it). */
+typedef ssize_t read_func(int fd, void *buf, size_t n);
+
+static atomic_int inject_tid;            /* the loop's thread, while armed; 0 otherwise */
+static struct ev_loop *_Atomic inject_loop;
+static atomic_int injected;              /* calls made by the stand-in */
+static read_func *real_read;
+static pthread_once_t real_read_once = PTHREAD_ONCE_INIT;
+
+static void find_real_read(void)
+{
+    void *f = dlsym(RTLD_DEFAULT, "__interceptor_read");
+
+    if (!f)
+        f = dlsym(RTLD_NEXT, "read");
+    real_read = (read_func *)f;
+}
+
+/* Is fd an eventfd or a pipe: a wake-up fd? */
+static bool wakeup_fd(int fd)
+{
+    char path[64], target[64];
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    n = readlink(path, target, sizeof(target) - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    return strstr(target, "eventfd") != NULL || strncmp(target, "pipe:", 5) == 0;
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+    int tid = atomic_load(&inject_tid);
+
+    pthread_once(&real_read_once, find_real_read);
+    if (tid != 0 && tid == my_tid() && wakeup_fd(fd) &&
+        atomic_compare_exchange_strong(&inject_tid, &tid, 0)) {
+        if (ev_call_soon_threadsafe(atomic_load(&inject_loop), woke_cb, NULL) == 0)
+            atomic_fetch_add(&injected, 1);
+    }
+    return real_read(fd, buf, n);
+}
+
+static void nothing_cb(struct ev_loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
 }
 
 void ev_threadsafe_call_wakes_the_loop(void)
@@ -366,6 +435,27 @@ void ev_threadsafe_call_wakes_the_loop(void)
              racer.lost_round, ROUNDS, RACE_WAIT);
     H_ASSERT_FATAL(h_call_wait(&r->call, 2000), "the loop did not return after the race");
     H_ASSERT_RC(finish_loop(r, 0, "the race"), 0);
+
+    /* A call made while the loop handles its wake-up fd, between clearing it and taking the
+     * queued calls (whichever order the loop does them in). */
+    far = (struct ev_timer){ 0 };
+    woke_ns = 0;
+    H_ASSERT_RC_FATAL(ev_call_later(loop, &far, FAR_MS, far_cb, NULL), 0);
+    r = start_loop(loop);
+    H_ASSERT_FATAL(h_call_asleep(&r->call, 1000), "ev_run did not fall asleep on its 10 s timer");
+    atomic_store(&inject_loop, loop);
+    atomic_store(&inject_tid, r->call.tid);
+    H_ASSERT_RC(ev_call_soon_threadsafe(loop, nothing_cb, NULL), 0);
+    H_ASSERT_FATAL(h_call_wait(&r->call, 2000),
+                   "a call made while the loop was clearing its wake-up fd was lost (the loop "
+                   "%s), and it slept on its 10 s timer: read (clear) the eventfd first, then "
+                   "take the queued calls; a call that comes in between is then either taken "
+                   "or leaves the fd readable",
+                   atomic_load(&injected) ? "read its eventfd after taking the queued calls"
+                                          : "never read an eventfd or pipe on its thread");
+    atomic_store(&inject_tid, 0);
+    H_ASSERT_RC(finish_loop(r, 0, "the call"), 0);
+    H_ASSERT_EQ(atomic_load(&injected), 1);
     ev_loop_destroy(loop);
     pthread_cond_destroy(&ping_cond);
 }
