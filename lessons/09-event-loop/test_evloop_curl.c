@@ -110,7 +110,20 @@ void ev_fetch_concurrent_on_one_thread(void)
             h_server_url(&srv, url_buf[i], sizeof(url_buf[i]), "/bytes/%d", 100 + i - N_SLOW);
         urls[i] = url_buf[i];
     }
-    best = h_best_time(fetch_attempt, NULL, SLOW_MS / 1000.0 * SLOW_TOL);
+    /* Best of 3, as h_best_time; but a run of many delays is not noise: no retry for it. */
+    best = -1;
+    for (int i = 0; i < H_TRIES; i++) {
+        double took = fetch_attempt(NULL);
+
+        if (took < 0) {
+            best = -1;
+            break;
+        }
+        if (best < 0 || took < best)
+            best = took;
+        if (took <= SLOW_MS / 1000.0 * SLOW_TOL || took > SLOW_MS / 1000.0 * 4)
+            break;
+    }
     if (best >= 0 && !h_sanitized())
         H_ASSERT_TIME_WITHIN("20 x /delay/300 and 10 x /bytes/N under ev_fetch_all", best,
                              SLOW_MS / 1000.0, SLOW_TOL);

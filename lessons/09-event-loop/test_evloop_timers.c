@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -14,7 +15,8 @@
 
 #define N_TIMERS  10000
 #define SPREAD_MS 100 /* deadlines fall on whole milliseconds 20..120 ms ahead: ~100 per ms */
-#define LATE_MS   5   /* each may fire at most this late (best of 3, not under sanitizers) */
+#define MEDIAN_MS 2   /* half of them fire at most this late (best of 3, not under sanitizers) */
+#define LATE_MS   30  /* and every one at most this late: the machine may pause the loop */
 
 static struct ev_timer timers[N_TIMERS];
 static int64_t deadline[N_TIMERS], fired_at[N_TIMERS];
@@ -43,12 +45,24 @@ static bool before(int i, int j)
     return deadline[i] < deadline[j] || (deadline[i] == deadline[j] && i < j);
 }
 
-/* Arms all timers, runs the loop, checks the order; returns the worst lateness in seconds, or
- * -1 if anything was wrong. */
+static int64_t late[N_TIMERS];
+static double best_median_ms = -1, best_worst_ms = -1, best_score = 1e9;
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Arms all timers, runs the loop, checks the order; returns how late they were as a fraction
+ * of what is allowed (the larger of median / MEDIAN_MS and worst / LATE_MS: at most 1 passes),
+ * or -1 if anything was wrong. */
 static double deadline_attempt(void *arg)
 {
     struct ev_loop *loop = new_loop();
-    int64_t base = h_now_ns() + 20 * H_NS_PER_MS, worst = 0;
+    int64_t base = h_now_ns() + 20 * H_NS_PER_MS;
+    double median_ms, worst_ms, score;
     int early = -1, threads = h_count_threads();
     struct loop_run *r;
 
@@ -96,8 +110,7 @@ static double deadline_attempt(void *arg)
     for (int i = 0; i < N_TIMERS; i++) {
         if (fired_at[i] < deadline[i] && early < 0)
             early = i;
-        if (fired_at[i] - deadline[i] > worst)
-            worst = fired_at[i] - deadline[i];
+        late[i] = fired_at[i] - deadline[i];
     }
     if (!H_ASSERT(early < 0,
                   "timer %d fired %.3f ms before its deadline: never run a timer early (round "
@@ -105,19 +118,29 @@ static double deadline_attempt(void *arg)
                   "\"close enough\")",
                   early, early < 0 ? 0 : h_ns_to_s(deadline[early] - fired_at[early]) * 1e3))
         return -1;
-    return h_ns_to_s(worst);
+    qsort(late, N_TIMERS, sizeof(late[0]), cmp_i64);
+    median_ms = h_ns_to_s(late[N_TIMERS / 2]) * 1e3;
+    worst_ms = h_ns_to_s(late[N_TIMERS - 1]) * 1e3;
+    score = median_ms / MEDIAN_MS > worst_ms / LATE_MS ? median_ms / MEDIAN_MS : worst_ms / LATE_MS;
+    if (score < best_score) {
+        best_score = score;
+        best_median_ms = median_ms;
+        best_worst_ms = worst_ms;
+    }
+    return score;
 }
 
 void ev_timers_fire_in_deadline_order(void)
 {
-    double worst = h_best_time(deadline_attempt, NULL, LATE_MS / 1000.0);
+    double score = h_best_time(deadline_attempt, NULL, 1.0);
 
-    if (worst >= 0 && !h_sanitized())
-        H_ASSERT(worst <= LATE_MS / 1000.0,
-                 "the latest of 10,000 timers fired %.3f ms after its deadline (best of %d "
-                 "runs), allowed %d ms: does the loop sleep until the earliest deadline, and "
-                 "run every due timer when it wakes?",
-                 worst * 1e3, H_TRIES, LATE_MS);
+    if (score >= 0 && !h_sanitized())
+        H_ASSERT(score <= 1.0,
+                 "10,000 timers fired %.3f ms after their deadlines (the median) and %.3f ms "
+                 "(the latest), best of %d runs; allowed %d ms and %d ms: does the loop sleep "
+                 "until the earliest deadline (not a fixed tick), and run every due timer when "
+                 "it wakes?",
+                 best_median_ms, best_worst_ms, H_TRIES, MEDIAN_MS, LATE_MS);
 }
 
 /* ---- cancelling ---- */
