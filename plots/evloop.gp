@@ -16,6 +16,7 @@ S_PY = "Python asyncio"
 S_EVCURL = "ev_fetch_all on the loop (lesson 09)"
 S_POLL = "fetch_all with curl_multi_poll (lesson 02)"
 LOOP_C = YOURS_THREAD
+python = fact(data, "python")
 
 # Rows of one series of the "wait" part.
 pick(series) = (strcol(1) eq "wait" && strcol(2) eq series) ? column(3) : NaN
@@ -43,6 +44,9 @@ do for [fmt in "png svg"] {
     set key top left box opaque font ",9"
 
     set title "Wall time until the last wait ends"
+    if (strstrt(python, "Python") != 1) {
+        set label 2 "no Python series: ".python at graph 0.03, graph 0.75 font ",9"
+    }
     set ylabel sprintf("ms (median of %d, min to max)", reps)
     set yrange [90:5000]
     set ytics ("100" 100, "120" 120, "150" 150, "200" 200, "300" 300, "500" 500, "1000" 1000, \
@@ -54,6 +58,7 @@ do for [fmt in "png svg"] {
          SERIES = S_PY, data @TIMES pt 9 lc rgb PY_THREAD lw 2 dt 2 title S_PY
     unset arrow 1
     unset label 1
+    unset label 2
 
     set title "Memory the waiting added (peak RSS)"
     set ylabel "MB (VmHWM minus VmRSS before, median)"

@@ -37,10 +37,10 @@
 #include "server.h"
 
 #define PYTHON_SCRIPT "plots/python/evloop.py"
-#define WAIT_MS       100    /* each task's wait */
-#define MAX_THREADS   10000  /* thread per task stops here: near the machine's limit of tasks */
-#define THREAD_STACK  65536  /* bytes; the default 8 MiB would only raise the address space */
-#define CURL_N        1000   /* concurrent requests in the libcurl part */
+#define WAIT_MS       100   /* each task's wait */
+#define MAX_THREADS   10000 /* thread per task stops here: near the machine's limit of tasks */
+#define THREAD_STACK  65536 /* bytes; the default 8 MiB would only raise the address space */
+#define CURL_N        1000  /* concurrent requests in the libcurl part */
 #define CURL_DELAY_MS 200
 
 static const int sizes[] = { 100, 300, 1000, 3000, 10000, 30000, 100000 };
@@ -211,8 +211,8 @@ static int measure_waits(FILE *csv, const char *series, double (*fn)(int), int m
         mb = kb[BENCH_MIN_REPS / 2] / 1024.0;
         fprintf(csv, "wait,%s,%d,%d,%.5f,%.5f,%.5f,%.3f,%.5f\n", series, sizes[s], st.reps,
                 st.median_s, st.min_s, st.max_s, mb, bench_stats_of(cpu, BENCH_MIN_REPS).median_s);
-        bench_step("evloop", step, "%-26s %6d waits of %d ms: %8.2f ms, +%.2f MB", series,
-                   sizes[s], WAIT_MS, st.median_s * 1e3, mb);
+        bench_step("evloop", step, "%-26s %6d waits of %d ms: %8.2f ms, +%.2f MB", series, sizes[s],
+                   WAIT_MS, st.median_s * 1e3, mb);
         if (fn == wait_on_loop && (sizes[s] == 10000 || sizes[s] == 100000)) {
             double tol = sizes[s] == 10000 ? 1.02 : 1.20, max_mb = sizes[s] == 10000 ? 1 : 6;
             bool met = st.median_s <= WAIT_MS / 1000.0 * tol && mb < max_mb;
@@ -271,8 +271,8 @@ static int measure_curl(FILE *csv, const struct h_server *srv)
         struct bench_stats st = bench_stats_of(secs[k], BENCH_MIN_REPS);
         double cpu_s = bench_stats_of(cpu[k], BENCH_MIN_REPS).median_s;
 
-        fprintf(csv, "curl,%s,%d,%d,%.5f,%.5f,%.5f,0,%.5f\n", k == 0 ? S_EVCURL : S_POLL,
-                CURL_N, st.reps, st.median_s, st.min_s, st.max_s, cpu_s);
+        fprintf(csv, "curl,%s,%d,%d,%.5f,%.5f,%.5f,0,%.5f\n", k == 0 ? S_EVCURL : S_POLL, CURL_N,
+                st.reps, st.median_s, st.min_s, st.max_s, cpu_s);
         printf("  evloop  %d x /delay/%d, %-42s %6.1f ms over the delay (median; best %.1f), "
                "%.1f ms of CPU\n",
                CURL_N, CURL_DELAY_MS, k == 0 ? S_EVCURL : S_POLL,

@@ -29,7 +29,7 @@ struct ev_fetch_result {
     CURLcode error; /* CURLE_OK if the transfer completed, whatever its HTTP status; otherwise
                      * why not (CURLE_COULDNT_CONNECT, CURLE_URL_MALFORMAT...) */
     char error_text[CURL_ERROR_SIZE]; /* "" when error is CURLE_OK; otherwise libcurl's words */
-    long status; /* the HTTP status (200, 404...); 0 if no response came */
+    long status;                      /* the HTTP status (200, 404...); 0 if no response came */
     char *body;  /* the whole body, NUL-terminated, malloc'd, owned by this result until
                   * ev_fetch_results_free. Never NULL when error is CURLE_OK (an empty body is
                   * ""); always NULL when it is not */

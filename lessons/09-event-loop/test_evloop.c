@@ -91,8 +91,9 @@ void check_threads_back(int before)
 {
     int now = h_settled_threads(before, 200);
 
-    H_ASSERT(now == before, "%d threads more than before the loop: the loop needs no thread of "
-                            "its own (its callbacks run on the thread that calls ev_run)",
+    H_ASSERT(now == before,
+             "%d threads more than before the loop: the loop needs no thread of "
+             "its own (its callbacks run on the thread that calls ev_run)",
              now - before);
 }
 
@@ -277,8 +278,9 @@ static void ev_run_returns_when_idle_or_stopped(void)
     H_ASSERT(late_fired == 0, "ev_run went on after ev_stop until a 300 ms timer had fired: "
                               "it must return at the end of the turn that called ev_stop");
     H_ASSERT_RC(run_loop(loop, 2000, "the second ev_run, with a 300 ms timer left", NULL), 0);
-    H_ASSERT(late_fired == 1, "the timer left armed by ev_stop fired %d times in the next "
-                              "ev_run, want 1: stopping must not drop what is scheduled",
+    H_ASSERT(late_fired == 1,
+             "the timer left armed by ev_stop fired %d times in the next "
+             "ev_run, want 1: stopping must not drop what is scheduled",
              late_fired);
     ev_loop_destroy(loop);
     check_threads_back(threads);
@@ -354,8 +356,9 @@ static void ev_rejects_bad_arguments(void)
 
     /* Nothing above may have left a callback behind: the loop is idle, and nothing runs. */
     H_ASSERT_RC(run_loop(loop, 1000, "a loop given only bad calls", NULL), 0);
-    H_ASSERT(never_ran == 0, "%d callbacks ran that were never scheduled successfully: a "
-                             "call that fails must leave nothing behind",
+    H_ASSERT(never_ran == 0,
+             "%d callbacks ran that were never scheduled successfully: a "
+             "call that fails must leave nothing behind",
              never_ran);
     ev_loop_destroy(loop);
     close(fds[0]);

@@ -16,7 +16,7 @@
 #include "server.h"
 #include "test_evloop.h"
 
-#define N_SLOW   20   /* /delay/SLOW_MS URLs fetched at once */
+#define N_SLOW   20 /* /delay/SLOW_MS URLs fetched at once */
 #define SLOW_MS  300
 #define N_SIZED  10   /* /bytes/<100 + i> URLs among them: their sizes show the order */
 #define SLOW_TOL 1.50 /* all of them may take this times one delay (best of 3) */
@@ -91,8 +91,7 @@ static double fetch_attempt(void *arg)
              probe_fired ? "fired" : "never fired",
              probe_fired && probe_tid != my_tid() ? ", on another thread" : "", probe_threads,
              threads);
-    H_ASSERT_RC(run_loop(loop, 1000, "ev_fetch_all (anything left watched or armed?)", NULL),
-                0);
+    H_ASSERT_RC(run_loop(loop, 1000, "ev_fetch_all (anything left watched or armed?)", NULL), 0);
     ev_loop_destroy(loop);
     return ok ? took : -1;
 }
@@ -147,8 +146,8 @@ static void expect_failure(size_t i, CURLcode want)
     H_ASSERT(r->error == want && r->body == NULL && r->error_text[0] != '\0',
              "URL %zu (%s): error %d (\"%.60s\"), body %s; want error %d, no body, and "
              "libcurl's words in error_text",
-             i, urls[i] ? urls[i] : "NULL", (int)r->error, r->error_text,
-             r->body ? "set" : "NULL", (int)want);
+             i, urls[i] ? urls[i] : "NULL", (int)r->error, r->error_text, r->body ? "set" : "NULL",
+             (int)want);
 }
 
 void ev_fetch_errors_and_cleanup(void)
@@ -200,8 +199,7 @@ void ev_fetch_errors_and_cleanup(void)
     H_ASSERT_RC(nested_rc, -EBUSY);
 
     /* Nothing of libcurl's is left on the loop, and every socket is closed. */
-    H_ASSERT_RC(run_loop(loop, 1000, "ev_fetch_all (anything left watched or armed?)", NULL),
-                0);
+    H_ASSERT_RC(run_loop(loop, 1000, "ev_fetch_all (anything left watched or armed?)", NULL), 0);
     ev_loop_destroy(loop);
     H_ASSERT(h_count_fds() == fds_before,
              "%d fds more than before: every easy handle and the multi handle must be cleaned "

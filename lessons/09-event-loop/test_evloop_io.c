@@ -113,8 +113,9 @@ void ev_readers_follow_the_fd(void)
              "reader removed the other's; a reader removed must not run, even for readiness "
              "epoll has reported already (look it up again before each callback)",
              pair_calls);
-    H_ASSERT(writer_calls == 1, "the writer of a writable pipe ran %d times, want 1 (it "
-                                "removed itself)",
+    H_ASSERT(writer_calls == 1,
+             "the writer of a writable pipe ran %d times, want 1 (it "
+             "removed itself)",
              writer_calls);
     ev_loop_destroy(loop);
     for (int i = 0; i < 2; i++) {
@@ -343,9 +344,9 @@ static void racer_fn(struct h_call *c)
  * the C library's (or, in a sanitizer build, to the sanitizer's wrapper of it). */
 typedef ssize_t read_func(int fd, void *buf, size_t n);
 
-static atomic_int inject_tid;            /* the loop's thread, while armed; 0 otherwise */
+static atomic_int inject_tid; /* the loop's thread, while armed; 0 otherwise */
 static struct ev_loop *_Atomic inject_loop;
-static atomic_int injected;              /* calls made by the stand-in */
+static atomic_int injected; /* calls made by the stand-in */
 static read_func *real_read;
 static pthread_once_t real_read_once = PTHREAD_ONCE_INIT;
 

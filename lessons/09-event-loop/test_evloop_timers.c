@@ -72,9 +72,8 @@ static double deadline_attempt(void *arg)
     n_fired = fired_twice = fired_off_thread = loop_tid = 0;
     for (int i = 0; i < N_TIMERS; i++) {
         deadline[i] = base + (int64_t)rnd(SPREAD_MS + 1) * H_NS_PER_MS;
-        if (!H_ASSERT_RC(ev_call_at(loop, &timers[i], deadline[i], record_fire,
-                                    (void *)(intptr_t)i),
-                         0)) {
+        if (!H_ASSERT_RC(
+                ev_call_at(loop, &timers[i], deadline[i], record_fire, (void *)(intptr_t)i), 0)) {
             ev_loop_destroy(loop);
             return -1;
         }
@@ -101,8 +100,7 @@ static double deadline_attempt(void *arg)
                      "ms)%s: timers must fire in deadline order, and equal deadlines in the "
                      "order they were armed. A heap keyed by (deadline, arming number) does "
                      "both",
-                     b, h_ns_to_s(deadline[b] - base) * 1e3, a,
-                     h_ns_to_s(deadline[a] - base) * 1e3,
+                     b, h_ns_to_s(deadline[b] - base) * 1e3, a, h_ns_to_s(deadline[a] - base) * 1e3,
                      deadline[a] == deadline[b] ? " though it was armed before it" : "");
             return -1;
         }
@@ -186,9 +184,8 @@ void ev_cancelled_timers_never_fire(void)
     loop_tid = 0;
     /* Cancelled before ev_run: every odd one of 2,000 random timers. */
     for (int i = 0; i < N_CANCEL; i++)
-        H_ASSERT_RC_FATAL(ev_call_later(loop, &timers[i], 5 + rnd(40), record_fire,
-                                        (void *)(intptr_t)i),
-                          0);
+        H_ASSERT_RC_FATAL(
+            ev_call_later(loop, &timers[i], 5 + rnd(40), record_fire, (void *)(intptr_t)i), 0);
     for (int i = 1; i < N_CANCEL; i += 2)
         H_ASSERT_RC_FATAL(ev_timer_cancel(loop, &timers[i]), 0);
     /* Cancelled in the very turn they are due, by a callback that runs before them. */
@@ -204,8 +201,9 @@ void ev_cancelled_timers_never_fire(void)
             missing = i;
     }
     H_ASSERT(wrong < 0, "timer %d fired after ev_timer_cancel returned 0 for it", wrong);
-    H_ASSERT(missing < 0, "timer %d never fired, but only its neighbours were cancelled: "
-                          "cancelling must remove that timer and no other",
+    H_ASSERT(missing < 0,
+             "timer %d never fired, but only its neighbours were cancelled: "
+             "cancelling must remove that timer and no other",
              missing);
     for (int j = 1; j < N_TIES; j++) {
         if (j % 2 == 1 && !H_ASSERT(tie_fired[j] == 0 && tie_cancel_rc[j] == 0,
@@ -216,14 +214,15 @@ void ev_cancelled_timers_never_fire(void)
                                     "not run a list of due timers it collected first",
                                     j, N_TIES, h_errname(tie_cancel_rc[j]), tie_fired[j]))
             break;
-        if (j % 2 == 0 && !H_ASSERT(tie_fired[j] == 1, "timer %d (not cancelled) fired %d times",
-                                    j, tie_fired[j]))
+        if (j % 2 == 0 && !H_ASSERT(tie_fired[j] == 1, "timer %d (not cancelled) fired %d times", j,
+                                    tie_fired[j]))
             break;
     }
     H_ASSERT_EQ(tie_fired[0], 1);
     H_ASSERT_RC(self_cancel_rc, -ENOENT);
-    H_ASSERT(periodic_runs == 5, "a timer that re-arms itself from its own callback ran %d "
-                                 "times, want 5: a timer is idle once its callback starts",
+    H_ASSERT(periodic_runs == 5,
+             "a timer that re-arms itself from its own callback ran %d "
+             "times, want 5: a timer is idle once its callback starts",
              periodic_runs);
     ev_loop_destroy(loop);
 }
@@ -250,8 +249,8 @@ static double arm_range(struct ev_loop *loop, int from, int to)
     int64_t base = h_deadline_ms(10000), start = h_now_ns();
 
     for (int i = from; i < to; i++)
-        if (!H_ASSERT_RC(ev_call_at(loop, &many[i],
-                                    base + (int64_t)rnd(1000000) * H_NS_PER_MS, far_cb, NULL),
+        if (!H_ASSERT_RC(ev_call_at(loop, &many[i], base + (int64_t)rnd(1000000) * H_NS_PER_MS,
+                                    far_cb, NULL),
                          0))
             return -1;
     return h_ns_to_s(h_now_ns() - start);

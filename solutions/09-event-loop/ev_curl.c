@@ -27,9 +27,9 @@ struct session {
     CURLM *multi;
     struct ev_timer timer; /* libcurl's one timeout */
     struct ev_fetch_result *out;
-    CURL **easy;           /* easy[i] is out[i]'s transfer, NULL when none is running */
-    size_t left;           /* transfers added and not finished */
-    int rc;                /* 0, or how the multi interface itself failed (-EIO, -ENOMEM) */
+    CURL **easy; /* easy[i] is out[i]'s transfer, NULL when none is running */
+    size_t left; /* transfers added and not finished */
+    int rc;      /* 0, or how the multi interface itself failed (-EIO, -ENOMEM) */
 };
 
 #define WATCH_IN  1 /* bits of what the loop watches on a socket, kept with curl_multi_assign */

@@ -22,8 +22,7 @@
 /* Is a due before b? Equal deadlines go by arming order, which is what makes ties FIFO. */
 static bool earlier(const struct ev_timer *a, const struct ev_timer *b)
 {
-    return a->deadline_ns < b->deadline_ns ||
-           (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
+    return a->deadline_ns < b->deadline_ns || (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
 }
 
 static void place(struct ev_heap *h, size_t i, struct ev_timer *t)

@@ -1,4 +1,5 @@
-/* Wrong (a drop-in for ev_curl.c): each transfer runs on the loop to its end before the next is added, so n slow URLs take n delays. Caught by ev_fetch_concurrent_on_one_thread. */
+/* Wrong (a drop-in for ev_curl.c): each transfer runs on the loop to its end before the next is
+ * added, so n slow URLs take n delays. Caught by ev_fetch_concurrent_on_one_thread. */
 #include "ev_curl.h"
 
 #include <errno.h>
@@ -12,9 +13,9 @@ struct session {
     CURLM *multi;
     struct ev_timer timer; /* libcurl's one timeout */
     struct ev_fetch_result *out;
-    CURL **easy;           /* easy[i] is out[i]'s transfer, NULL when none is running */
-    size_t left;           /* transfers added and not finished */
-    int rc;                /* 0, or how the multi interface itself failed (-EIO, -ENOMEM) */
+    CURL **easy; /* easy[i] is out[i]'s transfer, NULL when none is running */
+    size_t left; /* transfers added and not finished */
+    int rc;      /* 0, or how the multi interface itself failed (-EIO, -ENOMEM) */
 };
 
 #define WATCH_IN  1 /* bits of what the loop watches on a socket, kept with curl_multi_assign */

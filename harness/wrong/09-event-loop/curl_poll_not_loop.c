@@ -1,4 +1,5 @@
-/* Wrong (a drop-in for ev_curl.c): libcurl waits in curl_multi_poll as in lesson 02, so the loop and its timers stand still meanwhile. Caught by ev_fetch_concurrent_on_one_thread. */
+/* Wrong (a drop-in for ev_curl.c): libcurl waits in curl_multi_poll as in lesson 02, so the loop
+ * and its timers stand still meanwhile. Caught by ev_fetch_concurrent_on_one_thread. */
 #include "ev_curl.h"
 
 #include <errno.h>
@@ -12,9 +13,9 @@ struct session {
     CURLM *multi;
     struct ev_timer timer; /* libcurl's one timeout */
     struct ev_fetch_result *out;
-    CURL **easy;           /* easy[i] is out[i]'s transfer, NULL when none is running */
-    size_t left;           /* transfers added and not finished */
-    int rc;                /* 0, or how the multi interface itself failed (-EIO, -ENOMEM) */
+    CURL **easy; /* easy[i] is out[i]'s transfer, NULL when none is running */
+    size_t left; /* transfers added and not finished */
+    int rc;      /* 0, or how the multi interface itself failed (-EIO, -ENOMEM) */
 };
 
 #define WATCH_IN  1 /* bits of what the loop watches on a socket, kept with curl_multi_assign */

@@ -1,4 +1,5 @@
-/* Wrong: the eventfd is cleared after the queued calls are taken, so a call in between is lost. Caught by ev_threadsafe_call_wakes_the_loop (the race). */
+/* Wrong: the eventfd is cleared after the queued calls are taken, so a call in between is lost.
+ * Caught by ev_threadsafe_call_wakes_the_loop (the race). */
 #define _GNU_SOURCE /* epoll_pwait2 */
 #include "evloop.h"
 
@@ -10,7 +11,6 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
-
 
 /* ---- the timer heap ---- */
 
@@ -29,8 +29,7 @@ static struct ev_timer *ev_heap_first(const struct ev_heap *h)
 /* Is a due before b? Equal deadlines go by arming order, which is what makes ties FIFO. */
 static bool earlier(const struct ev_timer *a, const struct ev_timer *b)
 {
-    return a->deadline_ns < b->deadline_ns ||
-           (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
+    return a->deadline_ns < b->deadline_ns || (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
 }
 
 static void place(struct ev_heap *h, size_t i, struct ev_timer *t)
@@ -107,8 +106,8 @@ static void ev_heap_clear(struct ev_heap *h)
     *h = (struct ev_heap){ 0 };
 }
 
-#define MAX_EVENTS 256       /* fds reported by one epoll wait; more wait for the next turn */
-#define RING_MIN   64        /* the ready queue's first size; it doubles when full */
+#define MAX_EVENTS 256        /* fds reported by one epoll wait; more wait for the next turn */
+#define RING_MIN   64         /* the ready queue's first size; it doubles when full */
 #define WAKE_KEY   UINT64_MAX /* epoll data of the eventfd; an fd's is (generation << 32) | fd */
 
 struct ready {
@@ -137,11 +136,11 @@ struct ev_loop {
     struct ready *ring; /* ring[(head + i) & (cap - 1)], i < len: the ready queue, oldest first */
     size_t cap, head, len;
     struct ev_heap timers;
-    uint64_t next_seq;      /* the arming number the next timer gets */
-    struct watch *watches;  /* indexed by fd, n_slots long */
-    size_t n_slots, n_fds;  /* table length; fds watched now */
+    uint64_t next_seq;     /* the arming number the next timer gets */
+    struct watch *watches; /* indexed by fd, n_slots long */
+    size_t n_slots, n_fds; /* table length; fds watched now */
     bool running, stopping;
-    bool no_pwait2;         /* the kernel has no epoll_pwait2: use epoll_wait */
+    bool no_pwait2; /* the kernel has no epoll_pwait2: use epoll_wait */
     /* Any thread, under lock: */
     pthread_mutex_t lock;
     struct remote *remote_head, **remote_tail;
@@ -249,8 +248,9 @@ int ev_call_at(struct ev_loop *loop, struct ev_timer *t, int64_t deadline_ns, ev
         return -EINVAL;
     if (t->slot != 0)
         return -EBUSY;
-    *t = (struct ev_timer){ .deadline_ns = deadline_ns, .seq = loop->next_seq, .fn = fn,
-                            .arg = arg };
+    *t = (struct ev_timer){
+        .deadline_ns = deadline_ns, .seq = loop->next_seq, .fn = fn, .arg = arg
+    };
     if ((rc = ev_heap_push(&loop->timers, t)) != 0)
         return rc;
     loop->next_seq++;
@@ -406,8 +406,8 @@ static int unwatch_fd(struct ev_loop *loop, int fd, bool write)
 
     if (!loop || fd < 0)
         return -EINVAL;
-    if ((size_t)fd >= loop->n_slots || !(write ? loop->watches[fd].write_fn
-                                               : loop->watches[fd].read_fn))
+    if ((size_t)fd >= loop->n_slots ||
+        !(write ? loop->watches[fd].write_fn : loop->watches[fd].read_fn))
         return -ENOENT;
     w = &loop->watches[fd];
     if (write)
