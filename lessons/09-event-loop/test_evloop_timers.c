@@ -42,7 +42,9 @@ static void record_fire(struct ev_loop *loop, void *arg)
 /* Timer i is due before timer j, or at the same time and armed before it. */
 static bool before(int i, int j)
 {
-    return deadline[i] < deadline[j] || (deadline[i] == deadline[j] && i < j);
+    if (deadline[i] != deadline[j])
+        return deadline[i] < deadline[j];
+    return i < j; /* armed in index order */
 }
 
 static int64_t late[N_TIMERS];

@@ -73,8 +73,8 @@ static int unwatch_fd(struct ev_loop *loop, int fd, bool write)
 
     if (!loop || fd < 0)
         return -EINVAL;
-    if ((size_t)fd >= loop->n_slots || !(write ? loop->watches[fd].write_fn
-                                               : loop->watches[fd].read_fn))
+    if ((size_t)fd >= loop->n_slots ||
+        !(write ? loop->watches[fd].write_fn : loop->watches[fd].read_fn))
         return -ENOENT;
     w = &loop->watches[fd];
     if (write)

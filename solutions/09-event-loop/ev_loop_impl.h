@@ -12,7 +12,7 @@
 #include "ev_heap.h"
 #include "evloop.h"
 
-#define MAX_EVENTS 256       /* fds reported by one epoll wait; more wait for the next turn */
+#define MAX_EVENTS 256        /* fds reported by one epoll wait; more wait for the next turn */
 #define WAKE_KEY   UINT64_MAX /* epoll data of the eventfd; an fd's is (generation << 32) | fd */
 
 struct ready {
