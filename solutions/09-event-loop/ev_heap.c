@@ -1,8 +1,8 @@
 /* ev_heap.c: a binary min-heap of timers, keyed by (deadline, arming order).
  *
  * slots[i]'s children are slots[2i + 1] and slots[2i + 2]; every parent is due no later than
- * its children. Push puts the timer last and sifts it up; remove moves the last timer into the
- * hole and sifts it up or down, whichever restores the order.
+ * its children. Push puts the timer last and sifts it up; remove moves the hole it leaves down
+ * to a leaf, puts the last timer there and sifts it up (Floyd's bottom-up removal).
  *
  * Cost: push and remove are O(log n) comparisons and moves (17 levels for 100,000 timers), the
  * earliest is O(1), and the loop allocates nothing per timer: the array of pointers doubles
@@ -41,22 +41,19 @@ static void sift_up(struct ev_heap *h, size_t i, struct ev_timer *t)
     place(h, i, t);
 }
 
-/* Moves t, which belongs at slot i, down past every child due before it. */
-static void sift_down(struct ev_heap *h, size_t i, struct ev_timer *t)
+/* Moves the hole at slot i down to a leaf, each step filling it with the earlier of its two
+ * children: one comparison a level. Returns the leaf's slot. */
+static size_t hole_to_leaf(struct ev_heap *h, size_t i)
 {
-    for (;;) {
-        size_t child = 2 * i + 1;
+    size_t child;
 
-        if (child >= h->len)
-            break;
+    while ((child = 2 * i + 1) < h->len) {
         if (child + 1 < h->len && earlier(h->slots[child + 1], h->slots[child]))
             child++;
-        if (!earlier(h->slots[child], t))
-            break;
         place(h, i, h->slots[child]);
         i = child;
     }
-    place(h, i, t);
+    return i;
 }
 
 int ev_heap_push(struct ev_heap *h, struct ev_timer *t)
@@ -83,12 +80,10 @@ void ev_heap_remove(struct ev_heap *h, struct ev_timer *t)
     t->slot = 0;
     if (last == t)
         return;
-    /* The last timer fills the hole: it may belong higher (a hole deep in another branch) or
-     * lower (a hole near the top). */
-    if (i > 0 && earlier(last, h->slots[(i - 1) / 2]))
-        sift_up(h, i, last);
-    else
-        sift_down(h, i, last);
+    /* The last timer must fill the hole. It is usually among the latest, so rather than sift
+     * it down from the hole (two comparisons a level), move the hole down to a leaf first
+     * (one), then sift the last timer up from there: it rarely climbs more than a level. */
+    sift_up(h, hole_to_leaf(h, i), last);
 }
 
 void ev_heap_clear(struct ev_heap *h)

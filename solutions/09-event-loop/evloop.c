@@ -149,9 +149,11 @@ int ev_call_at(struct ev_loop *loop, struct ev_timer *t, int64_t deadline_ns, ev
 int ev_call_later(struct ev_loop *loop, struct ev_timer *t, int64_t delay_ms, ev_callback *fn,
                   void *arg)
 {
-    if (delay_ms < 0 || delay_ms > INT64_MAX / 1000000 - now_ns() / 1000000)
-        return -EINVAL;
-    return ev_call_at(loop, t, now_ns() + delay_ms * 1000000, fn, arg);
+    int64_t now = now_ns();
+
+    if (delay_ms < 0 || delay_ms > (INT64_MAX - now) / 1000000)
+        return -EINVAL; /* negative, or a deadline past the end of the clock */
+    return ev_call_at(loop, t, now + delay_ms * 1000000, fn, arg);
 }
 
 int ev_timer_cancel(struct ev_loop *loop, struct ev_timer *t)
