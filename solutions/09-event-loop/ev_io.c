@@ -4,8 +4,8 @@
  * with the events of those it has (level-triggered: a reader that leaves data unread is called
  * again next turn). An event carries the fd and a generation number that changes whenever the
  * fd leaves the set, and its callback is looked up again just before it runs: an earlier
- * callback of the same turn may have removed it, or closed the fd and opened another with the
- * same number.
+ * callback of the same turn may have removed it, or removed the fd and added it again (the same
+ * number, perhaps a new file by now), and the event belongs to the registration before.
  *
  * Cost: one epoll_ctl per add or remove, O(1) lookups; the table grows by doubling to the
  * highest fd watched (40 bytes an fd). The alternative rejected: epoll data pointing at a
