@@ -1,16 +1,20 @@
 # evloop.gp: what waiting costs: n concurrent 100 ms waits on one thread's event loop (lesson 09),
 # on a thread each, and in Python's asyncio; and 1,000 concurrent HTTP requests driven by the
 # loop against lesson 02's curl_multi_poll. Reads plots/data/evloop.csv:
-# part,series,n,reps,median_s,min_s,max_s,median_mb,cpu_s.
+# part,series,n,reps,median_s,min_s,max_s,median_mb,cpu_s; and your loop's series from
+# plots/data/evloop-yours.csv, when `make plots` measured your lesson 09 too.
 load "plots/style.gpi"
 
 data = "plots/data/evloop.csv"
+yours = "plots/data/evloop-yours.csv" # only when make plots measured your lesson 09 too
+have_yours = file_exists(yours)
 cores = int(fact(data, "cores"))
 reps = int(fact(data, "reps"))
 wait_s = real(fact(data, "wait_ms")) / 1000
 delay_s = real(fact(data, "curl_delay_ms")) / 1000
 
 S_LOOP = "C event loop (lesson 09)"
+S_YOURS = S_LOOP . "-yours"
 S_THREADS = "C thread per task"
 S_PY = "Python asyncio"
 S_EVCURL = "ev_fetch_all on the loop (lesson 09)"
@@ -55,7 +59,9 @@ do for [fmt in "png svg"] {
     set label 1 "the wait itself" at 3000, wait_s * 1000 * 0.95 tc rgb IDEAL font ",9"
     plot SERIES = S_LOOP, data @TIMES pt 7 lc rgb LOOP_C lw 2 title S_LOOP, \
          SERIES = S_THREADS, data @TIMES pt 5 lc rgb C_THREAD lw 2 title S_THREADS, \
-         SERIES = S_PY, data @TIMES pt 9 lc rgb PY_THREAD lw 2 dt 2 title S_PY
+         SERIES = S_PY, data @TIMES pt 9 lc rgb PY_THREAD lw 2 dt 2 title S_PY, \
+         SERIES = S_YOURS, (have_yours ? yours : data) @TIMES pt 11 lc rgb YOURS_PROCESS lw 2 \
+             title (have_yours ? "your event loop" : "")
     unset arrow 1
     unset label 1
     unset label 2
@@ -66,7 +72,9 @@ do for [fmt in "png svg"] {
     set ytics ("0.1" 0.1, "0.3" 0.3, "1" 1, "3" 3, "10" 10, "30" 30, "100" 100, "300" 300)
     plot SERIES = S_LOOP, data @MEMORY pt 7 lc rgb LOOP_C lw 2 title S_LOOP, \
          SERIES = S_THREADS, data @MEMORY pt 5 lc rgb C_THREAD lw 2 title S_THREADS, \
-         SERIES = S_PY, data @MEMORY pt 9 lc rgb PY_THREAD lw 2 dt 2 title S_PY
+         SERIES = S_PY, data @MEMORY pt 9 lc rgb PY_THREAD lw 2 dt 2 title S_PY, \
+         SERIES = S_YOURS, (have_yours ? yours : data) @MEMORY pt 11 lc rgb YOURS_PROCESS lw 2 \
+             title (have_yours ? "your event loop" : "")
 
     unset logscale
     set title sprintf("1,000 GETs of /delay/%.0f at once, on one thread", delay_s * 1000)

@@ -18,7 +18,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 
 /* ---- helpers ---- */
 

@@ -1,5 +1,5 @@
-/* Wrong: timers in a sorted array searched from the front, O(n) per insertion. Caught by
- * ev_timer_heap_scales. */
+/* Wrong: timers due within 1 ms are run at once, early. Caught by
+ * ev_timers_fire_in_deadline_order. */
 #define _GNU_SOURCE /* epoll_pwait2 */
 #include "evloop.h"
 
@@ -12,72 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- the timer heap ---- */
-
-struct ev_heap {
-    struct ev_timer **slots; /* slots[0] is the earliest; slots[i]->slot == i + 1 */
-    size_t len, cap;
-};
-
-static struct ev_timer *ev_heap_first(const struct ev_heap *h)
-{
-    return h->len ? h->slots[0] : NULL;
-}
-
-#define HEAP_MIN 64 /* the array's first size; it doubles when full */
-
-/* Is a due before b? Equal deadlines go by arming order, which is what makes ties FIFO. */
-static bool earlier(const struct ev_timer *a, const struct ev_timer *b)
-{
-    return a->deadline_ns < b->deadline_ns || (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
-}
-
-static void place(struct ev_heap *h, size_t i, struct ev_timer *t)
-{
-    h->slots[i] = t;
-    t->slot = i + 1;
-}
-
-/* The mistake: a sorted array, searched from the front and shifted: O(n) per timer. */
-static int ev_heap_push(struct ev_heap *h, struct ev_timer *t)
-{
-    size_t i = 0;
-
-    if (h->len == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : HEAP_MIN;
-        struct ev_timer **slots = realloc(h->slots, cap * sizeof(*slots));
-
-        if (!slots)
-            return -ENOMEM;
-        h->slots = slots;
-        h->cap = cap;
-    }
-    while (i < h->len && !earlier(t, h->slots[i]))
-        i++;
-    for (size_t j = h->len; j > i; j--)
-        place(h, j, h->slots[j - 1]);
-    place(h, i, t);
-    h->len++;
-    return 0;
-}
-
-static void ev_heap_remove(struct ev_heap *h, struct ev_timer *t)
-{
-    size_t i = t->slot - 1;
-
-    for (size_t j = i; j + 1 < h->len; j++)
-        place(h, j, h->slots[j + 1]);
-    h->len--;
-    t->slot = 0;
-}
-
-static void ev_heap_clear(struct ev_heap *h)
-{
-    for (size_t i = 0; i < h->len; i++)
-        h->slots[i]->slot = 0;
-    free(h->slots);
-    *h = (struct ev_heap){ 0 };
-}
+#include "ev_heap.h"
 
 #define MAX_EVENTS 256        /* fds reported by one epoll wait; more wait for the next turn */
 #define RING_MIN   64         /* the ready queue's first size; it doubles when full */
@@ -104,6 +39,7 @@ struct remote {
 };
 
 struct ev_loop {
+    /* Set by ev_loop_create, then read-only: */
     int epfd, wakefd;
     /* The loop's thread only: */
     struct ready *ring; /* ring[(head + i) & (cap - 1)], i < len: the ready queue, oldest first */
@@ -114,10 +50,10 @@ struct ev_loop {
     size_t n_slots, n_fds; /* table length; fds watched now */
     bool running, stopping;
     bool no_pwait2; /* the kernel has no epoll_pwait2: use epoll_wait */
+    struct epoll_event events[MAX_EVENTS];
     /* Any thread, under lock: */
     pthread_mutex_t lock;
     struct remote *remote_head, **remote_tail;
-    struct epoll_event events[MAX_EVENTS];
 };
 
 static int64_t now_ns(void)
@@ -233,9 +169,11 @@ int ev_call_at(struct ev_loop *loop, struct ev_timer *t, int64_t deadline_ns, ev
 int ev_call_later(struct ev_loop *loop, struct ev_timer *t, int64_t delay_ms, ev_callback *fn,
                   void *arg)
 {
-    if (delay_ms < 0 || delay_ms > INT64_MAX / 1000000 - now_ns() / 1000000)
-        return -EINVAL;
-    return ev_call_at(loop, t, now_ns() + delay_ms * 1000000, fn, arg);
+    int64_t now = now_ns();
+
+    if (delay_ms < 0 || delay_ms > (INT64_MAX - now) / 1000000)
+        return -EINVAL; /* negative, or a deadline past the end of the clock */
+    return ev_call_at(loop, t, now + delay_ms * 1000000, fn, arg);
 }
 
 int ev_timer_cancel(struct ev_loop *loop, struct ev_timer *t)
@@ -254,7 +192,9 @@ static void run_timers(struct ev_loop *loop, uint64_t seq_limit)
     int64_t now = now_ns();
     struct ev_timer *t;
 
-    while ((t = ev_heap_first(&loop->timers)) && t->deadline_ns <= now && t->seq < seq_limit) {
+    /* The mistake: "due within a millisecond is close enough". */
+    while ((t = ev_heap_first(&loop->timers)) && t->deadline_ns <= now + 1000000 &&
+           t->seq < seq_limit) {
         ev_callback *fn = t->fn;
         void *arg = t->arg;
 
@@ -319,7 +259,14 @@ static bool remote_pending(struct ev_loop *loop)
     return pending;
 }
 
-/* ---- fds ---- */
+/* ---- watched fds ----
+ * Each fd has at most a reader and a writer; the epoll set holds the fd while it has either,
+ * with the events of those it has (level-triggered: a reader that leaves data unread is called
+ * again next turn). An event carries the fd and a generation number that changes whenever the
+ * fd leaves the set, and its callback is looked up again just before it runs: an earlier
+ * callback of the same turn may have removed it, or removed the fd and added it again (the same
+ * number, perhaps a new file by now), and the event belongs to the registration before.
+ */
 
 static uint32_t events_of(const struct watch *w)
 {

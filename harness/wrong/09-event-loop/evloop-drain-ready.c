@@ -1,10 +1,9 @@
-/* Wrong: the eventfd is written only when the loop is in epoll, so a call just before it sleeps is
- * lost. Caught by ev_threadsafe_call_wakes_the_loop. */
+/* Wrong: each turn runs ready callbacks until none is left, so one that reschedules itself
+ * starves timers and I/O. Caught by ev_call_soon_is_fifo_and_fair. */
 #define _GNU_SOURCE /* epoll_pwait2 */
 #include "evloop.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,99 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- the timer heap ---- */
-
-struct ev_heap {
-    struct ev_timer **slots; /* slots[0] is the earliest; slots[i]->slot == i + 1 */
-    size_t len, cap;
-};
-
-static struct ev_timer *ev_heap_first(const struct ev_heap *h)
-{
-    return h->len ? h->slots[0] : NULL;
-}
-
-#define HEAP_MIN 64 /* the array's first size; it doubles when full */
-
-/* Is a due before b? Equal deadlines go by arming order, which is what makes ties FIFO. */
-static bool earlier(const struct ev_timer *a, const struct ev_timer *b)
-{
-    return a->deadline_ns < b->deadline_ns || (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
-}
-
-static void place(struct ev_heap *h, size_t i, struct ev_timer *t)
-{
-    h->slots[i] = t;
-    t->slot = i + 1;
-}
-
-/* Moves t, which belongs at slot i, up past every parent due later than it. */
-static void sift_up(struct ev_heap *h, size_t i, struct ev_timer *t)
-{
-    while (i > 0 && earlier(t, h->slots[(i - 1) / 2])) {
-        place(h, i, h->slots[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
-    place(h, i, t);
-}
-
-/* Moves t, which belongs at slot i, down past every child due before it. */
-static void sift_down(struct ev_heap *h, size_t i, struct ev_timer *t)
-{
-    for (;;) {
-        size_t child = 2 * i + 1;
-
-        if (child >= h->len)
-            break;
-        if (child + 1 < h->len && earlier(h->slots[child + 1], h->slots[child]))
-            child++;
-        if (!earlier(h->slots[child], t))
-            break;
-        place(h, i, h->slots[child]);
-        i = child;
-    }
-    place(h, i, t);
-}
-
-static int ev_heap_push(struct ev_heap *h, struct ev_timer *t)
-{
-    if (h->len == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : HEAP_MIN;
-        struct ev_timer **slots = realloc(h->slots, cap * sizeof(*slots));
-
-        if (!slots)
-            return -ENOMEM;
-        h->slots = slots;
-        h->cap = cap;
-    }
-    h->len++;
-    sift_up(h, h->len - 1, t);
-    return 0;
-}
-
-static void ev_heap_remove(struct ev_heap *h, struct ev_timer *t)
-{
-    size_t i = t->slot - 1;
-    struct ev_timer *last = h->slots[--h->len];
-
-    t->slot = 0;
-    if (last == t)
-        return;
-    /* The last timer fills the hole: it may belong higher (a hole deep in another branch) or
-     * lower (a hole near the top). */
-    if (i > 0 && earlier(last, h->slots[(i - 1) / 2]))
-        sift_up(h, i, last);
-    else
-        sift_down(h, i, last);
-}
-
-static void ev_heap_clear(struct ev_heap *h)
-{
-    for (size_t i = 0; i < h->len; i++)
-        h->slots[i]->slot = 0;
-    free(h->slots);
-    *h = (struct ev_heap){ 0 };
-}
+#include "ev_heap.h"
 
 #define MAX_EVENTS 256        /* fds reported by one epoll wait; more wait for the next turn */
 #define RING_MIN   64         /* the ready queue's first size; it doubles when full */
@@ -132,6 +39,7 @@ struct remote {
 };
 
 struct ev_loop {
+    /* Set by ev_loop_create, then read-only: */
     int epfd, wakefd;
     /* The loop's thread only: */
     struct ready *ring; /* ring[(head + i) & (cap - 1)], i < len: the ready queue, oldest first */
@@ -141,12 +49,11 @@ struct ev_loop {
     struct watch *watches; /* indexed by fd, n_slots long */
     size_t n_slots, n_fds; /* table length; fds watched now */
     bool running, stopping;
-    atomic_bool asleep; /* the mistake's flag: in epoll now */
-    bool no_pwait2;     /* the kernel has no epoll_pwait2: use epoll_wait */
+    bool no_pwait2; /* the kernel has no epoll_pwait2: use epoll_wait */
+    struct epoll_event events[MAX_EVENTS];
     /* Any thread, under lock: */
     pthread_mutex_t lock;
     struct remote *remote_head, **remote_tail;
-    struct epoll_event events[MAX_EVENTS];
 };
 
 static int64_t now_ns(void)
@@ -262,9 +169,11 @@ int ev_call_at(struct ev_loop *loop, struct ev_timer *t, int64_t deadline_ns, ev
 int ev_call_later(struct ev_loop *loop, struct ev_timer *t, int64_t delay_ms, ev_callback *fn,
                   void *arg)
 {
-    if (delay_ms < 0 || delay_ms > INT64_MAX / 1000000 - now_ns() / 1000000)
-        return -EINVAL;
-    return ev_call_at(loop, t, now_ns() + delay_ms * 1000000, fn, arg);
+    int64_t now = now_ns();
+
+    if (delay_ms < 0 || delay_ms > (INT64_MAX - now) / 1000000)
+        return -EINVAL; /* negative, or a deadline past the end of the clock */
+    return ev_call_at(loop, t, now + delay_ms * 1000000, fn, arg);
 }
 
 int ev_timer_cancel(struct ev_loop *loop, struct ev_timer *t)
@@ -310,8 +219,6 @@ int ev_call_soon_threadsafe(struct ev_loop *loop, ev_callback *fn, void *arg)
     pthread_mutex_unlock(&loop->lock);
     /* After the append, never before: see the top of this file. EAGAIN means the counter is
      * full, so the loop is woken already. */
-    if (!atomic_load(&loop->asleep)) /* the mistake: "it is awake, it will see the call" */
-        return 0;
     if (write(loop->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         return -errno; /* the call stays queued: it runs on the loop's next wake-up */
     return 0;
@@ -350,7 +257,14 @@ static bool remote_pending(struct ev_loop *loop)
     return pending;
 }
 
-/* ---- fds ---- */
+/* ---- watched fds ----
+ * Each fd has at most a reader and a writer; the epoll set holds the fd while it has either,
+ * with the events of those it has (level-triggered: a reader that leaves data unread is called
+ * again next turn). An event carries the fd and a generation number that changes whenever the
+ * fd leaves the set, and its callback is looked up again just before it runs: an earlier
+ * callback of the same turn may have removed it, or removed the fd and added it again (the same
+ * number, perhaps a new file by now), and the event belongs to the registration before.
+ */
 
 static uint32_t events_of(const struct watch *w)
 {
@@ -477,20 +391,8 @@ static bool pending(struct ev_loop *loop)
     return loop->len > 0 || loop->timers.len > 0 || loop->n_fds > 0 || remote_pending(loop);
 }
 
-static int wait_events2(struct ev_loop *loop, int64_t wait_ns);
-
 /* One epoll wait of at most wait_ns (-1: no limit). Returns what epoll said. */
 static int wait_events(struct ev_loop *loop, int64_t wait_ns)
-{
-    int n;
-
-    atomic_store(&loop->asleep, true);
-    n = wait_events2(loop, wait_ns);
-    atomic_store(&loop->asleep, false);
-    return n;
-}
-
-static int wait_events2(struct ev_loop *loop, int64_t wait_ns)
 {
     if (!loop->no_pwait2) {
         struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
@@ -540,7 +442,8 @@ int ev_run(struct ev_loop *loop)
     while (rc == 0 && pending(loop)) {
         uint64_t seq_limit = loop->next_seq; /* timers armed from here on wait for next turn */
 
-        run_ready(loop, loop->len);
+        while (loop->len > 0) /* the mistake: run until the queue is empty */
+            run_ready(loop, 1);
         run_timers(loop, seq_limit);
         if (pending(loop))
             rc = poll_io(loop);

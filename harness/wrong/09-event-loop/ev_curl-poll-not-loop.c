@@ -1,5 +1,5 @@
-/* Wrong (a drop-in for ev_curl.c): libcurl waits in curl_multi_poll as in lesson 02, so the loop
- * and its timers stand still meanwhile. Caught by ev_fetch_concurrent_on_one_thread. */
+/* Wrong: libcurl waits in curl_multi_poll as in lesson 02, so the loop and its timers stand
+ * still meanwhile. Caught by ev_fetch_concurrent_on_one_thread. */
 #include "ev_curl.h"
 
 #include <errno.h>
@@ -208,11 +208,11 @@ int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
     curl_multi_setopt(s.multi, CURLMOPT_TIMERFUNCTION, NULL);
     rc = 0;
     while (s.left > 0 && rc == 0) {
-        int running, numfds;
+        int running;
         CURLMsg *msg;
 
         if (curl_multi_perform(s.multi, &running) != CURLM_OK ||
-            curl_multi_poll(s.multi, NULL, 0, 1000, &numfds) != CURLM_OK)
+            curl_multi_poll(s.multi, NULL, 0, 1000, NULL) != CURLM_OK)
             rc = -EIO;
         while ((msg = curl_multi_info_read(s.multi, &running)))
             if (msg->msg == CURLMSG_DONE)

@@ -1,5 +1,5 @@
-/* Wrong (a drop-in for ev_curl.c): each transfer runs on the loop to its end before the next is
- * added, so n slow URLs take n delays. Caught by ev_fetch_concurrent_on_one_thread. */
+/* Wrong: each transfer runs on the loop to its end before the next is added, so n slow URLs
+ * take n delays. Caught by ev_fetch_concurrent_on_one_thread. */
 #include "ev_curl.h"
 
 #include <errno.h>
@@ -196,7 +196,7 @@ int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
         free(s.easy);
         return -EIO;
     }
-    /* The mistake: one transfer at a time, each run to its end before the next. */
+    /* The mistake: one transfer at a time, each run to its end before the next is added. */
     rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         out[i] = (struct ev_fetch_result){ .error = CURLE_URL_MALFORMAT };
