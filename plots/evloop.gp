@@ -18,7 +18,7 @@ S_YOURS = S_LOOP . "-yours"
 S_THREADS = "C thread per task"
 S_PY = "Python asyncio"
 S_EVCURL = "ev_fetch_all on the loop (lesson 09)"
-S_POLL = "fetch_all with curl_multi_poll (lesson 02)"
+S_POLL = "curl_multi_poll (lesson 02's way)"
 LOOP_C = YOURS_THREAD
 python = fact(data, "python")
 
