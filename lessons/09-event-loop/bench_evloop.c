@@ -230,25 +230,9 @@ static int measure_waits(FILE *csv, const char *series, double (*fn)(int), int m
 
 /* ---- libcurl: the loop against curl_multi_poll ---- */
 
-/* Appends a piece of a body, as both ways of fetching do. */
-static size_t keep_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct ev_fetch_result *r = userp;
-    size_t n = size * nmemb;
-    char *grown = realloc(r->body, r->size + n + 1);
-
-    if (!grown)
-        return 0;
-    memcpy(grown + r->size, data, n);
-    grown[r->size + n] = '\0';
-    r->body = grown;
-    r->size += n;
-    return n;
-}
-
 /* Lesson 02's way: every URL on one multi handle, driven with curl_multi_perform and asleep in
  * curl_multi_poll; each result's status and body in out[i]. Returns 0 or a negative errno. */
-static int poll_fetch_all(const char *const *urls, size_t n, struct ev_fetch_result *out)
+static int poll_fetch_all(const char *const *urls, size_t n, struct fetch_result *out)
 {
     CURLM *multi = curl_multi_init();
     int running = 1, rc = 0;
@@ -259,9 +243,9 @@ static int poll_fetch_all(const char *const *urls, size_t n, struct ev_fetch_res
     for (size_t i = 0; i < n && rc == 0; i++) {
         CURL *easy = curl_easy_init();
 
-        out[i] = (struct ev_fetch_result){ .error = CURLE_FAILED_INIT };
+        out[i] = (struct fetch_result){ .error = -EIO };
         if (!easy || curl_easy_setopt(easy, CURLOPT_URL, urls[i]) != CURLE_OK ||
-            curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, keep_body) != CURLE_OK ||
+            curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_body_append) != CURLE_OK ||
             curl_easy_setopt(easy, CURLOPT_WRITEDATA, &out[i]) != CURLE_OK ||
             curl_easy_setopt(easy, CURLOPT_PRIVATE, &out[i]) != CURLE_OK ||
             curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -276,13 +260,13 @@ static int poll_fetch_all(const char *const *urls, size_t n, struct ev_fetch_res
             rc = -EIO;
         while ((msg = curl_multi_info_read(multi, &(int){ 0 })))
             if (msg->msg == CURLMSG_DONE) {
-                struct ev_fetch_result *r;
+                struct fetch_result *r;
                 char *priv;
 
                 curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-                r = (struct ev_fetch_result *)priv;
-                r->error = msg->data.result;
+                r = (struct fetch_result *)priv;
                 curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &r->status);
+                fetch_finish(r, msg->data.result);
                 curl_multi_remove_handle(multi, msg->easy_handle);
                 curl_easy_cleanup(msg->easy_handle);
             }
@@ -297,7 +281,7 @@ static int poll_fetch_all(const char *const *urls, size_t n, struct ev_fetch_res
  * CPU seconds in *secs and *cpu. Returns 0, or a negative errno (-EPROTO: a request failed). */
 static int one_curl_call(struct ev_loop *loop, const char *const *urls, double *secs, double *cpu)
 {
-    static struct ev_fetch_result out[CURL_N];
+    static struct fetch_result out[CURL_N];
     int64_t start, cpu_start;
     int rc;
 
@@ -308,7 +292,7 @@ static int one_curl_call(struct ev_loop *loop, const char *const *urls, double *
     *secs = h_ns_to_s(h_now_ns() - start);
     *cpu = h_ns_to_s(h_thread_cpu_ns() - cpu_start);
     for (int i = 0; rc == 0 && i < CURL_N; i++)
-        if (out[i].error != CURLE_OK || out[i].status != 200)
+        if (out[i].error != 0 || out[i].status != 200)
             rc = -EPROTO;
     ev_fetch_results_free(out, CURL_N);
     return rc;

@@ -9,10 +9,8 @@
 #include "ev_curl.h"
 
 #include <errno.h>
-#include <stdlib.h>
 
-int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
-                 struct ev_fetch_result *out)
+int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n, struct fetch_result *out)
 {
     /* TODO: one easy handle per URL, each with its own out[i]; the loop does the waiting. */
     (void)loop;
@@ -22,9 +20,9 @@ int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
     return -ENOSYS;
 }
 
-void ev_fetch_results_free(struct ev_fetch_result *out, size_t n)
+void ev_fetch_results_free(struct fetch_result *out, size_t n)
 {
-    /* TODO: free every body; leave body NULL and size 0. */
+    /* TODO: fetch_result_free each of them. */
     (void)out;
     (void)n;
 }

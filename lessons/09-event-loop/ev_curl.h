@@ -19,22 +19,17 @@
 #ifndef EV_CURL_H
 #define EV_CURL_H
 
-#include <curl/curl.h>
 #include <stddef.h>
 
 #include "evloop.h"
+#include "fetch.h"
 
-/* What one URL gave: the same fields as lesson 02's struct fetch_result. */
-struct ev_fetch_result {
-    CURLcode error; /* CURLE_OK if the transfer completed, whatever its HTTP status; otherwise
-                     * why not (CURLE_COULDNT_CONNECT, CURLE_URL_MALFORMAT...) */
-    char error_text[CURL_ERROR_SIZE]; /* "" when error is CURLE_OK; otherwise libcurl's words */
-    long status;                      /* the HTTP status (200, 404...); 0 if no response came */
-    char *body;  /* the whole body, NUL-terminated, malloc'd, owned by this result until
-                  * ev_fetch_results_free. Never NULL when error is CURLE_OK (an empty body is
-                  * ""); always NULL when it is not */
-    size_t size; /* bytes in body, not counting the NUL */
-};
+/* What one URL gave: a struct fetch_result (lessons/common/fetch.h), as in lesson 02: error 0
+ * when the transfer completed, whatever its HTTP status (a 404 is a result), else a negative
+ * errno (-ECONNREFUSED, -EINVAL for a malformed or NULL URL...) with libcurl's code and words
+ * in curl_code and curl_text; the status; the whole body, "" when empty and NULL on failure.
+ * fetch.h's helpers collect the body (fetch_body_append) and record the outcome
+ * (fetch_finish). */
 
 /* GETs every URL at the same time with one libcurl multi handle driven by loop (its fds
  * watched with ev_add_reader/ev_add_writer, its timeouts armed with ev_call_later, each step
@@ -44,7 +39,8 @@ struct ev_fetch_result {
  * Runs the loop (ev_run) until every transfer has finished, then stops it: callbacks and timers
  * the caller scheduled on loop run meanwhile, and what is still scheduled when the last
  * transfer ends stays scheduled. A callback of the caller's that calls ev_stop meanwhile ends
- * the wait early: transfers not finished then fail with CURLE_ABORTED_BY_CALLBACK. Starts no
+ * the wait early: transfers not finished then fail with -ECANCELED (curl_code
+ * CURLE_ABORTED_BY_CALLBACK). Starts no
  * thread. Call it from the loop's thread, outside
  * ev_run (not from a callback). When it returns, every easy handle and the multi handle are
  * cleaned up, and no fd of theirs is watched by loop.
@@ -52,11 +48,10 @@ struct ev_fetch_result {
  * or out is NULL while n > 0 (n == 0 does nothing and returns 0); -EBUSY if loop is running;
  * -ENOMEM; -EIO if the multi interface itself failed. On an error return, out holds nothing
  * to free. */
-int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
-                 struct ev_fetch_result *out);
+int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n, struct fetch_result *out);
 
 /* Frees the bodies of out[0..n) and sets each body to NULL and size to 0 (calling it twice is
  * harmless). out may be NULL when n is 0. */
-void ev_fetch_results_free(struct ev_fetch_result *out, size_t n);
+void ev_fetch_results_free(struct fetch_result *out, size_t n);
 
 #endif

@@ -25,7 +25,7 @@
 static struct h_server srv;
 static char url_buf[N_SLOW + N_SIZED][96];
 static const char *urls[N_SLOW + N_SIZED];
-static struct ev_fetch_result results[N_SLOW + N_SIZED];
+static struct fetch_result results[N_SLOW + N_SIZED];
 
 static void start_server(void)
 {
@@ -77,11 +77,12 @@ static double fetch_attempt(void *arg)
     for (size_t i = 0; i < n && ok; i++) {
         size_t want = i < N_SLOW ? strlen("waited 300 ms\n") : 100 + (i - N_SLOW);
 
-        ok = H_ASSERT(results[i].error == CURLE_OK && results[i].status == 200 &&
+        ok = H_ASSERT(results[i].error == 0 && results[i].status == 200 &&
                           results[i].body != NULL && results[i].size == want,
-                      "%s: error %d, status %ld, %zu bytes, want CURLE_OK, 200, %zu bytes: "
-                      "each transfer writes into its own out[i] (CURLOPT_PRIVATE)",
-                      urls[i], (int)results[i].error, results[i].status, results[i].size, want);
+                      "%s: error %s, status %ld, %zu bytes, want 0, 200, %zu bytes: each "
+                      "transfer writes into its own out[i] (CURLOPT_PRIVATE)",
+                      urls[i], h_errname(results[i].error), results[i].status, results[i].size,
+                      want);
     }
     ev_fetch_results_free(results, n);
     H_ASSERT(probe_fired && probe_tid == my_tid() && probe_threads == threads,
@@ -139,15 +140,15 @@ static void nested_fetch(struct ev_loop *loop, void *arg)
     nested_rc = ev_fetch_all(loop, urls, 1, results); /* the loop runs: -EBUSY */
 }
 
-static void expect_failure(size_t i, CURLcode want)
+static void expect_failure(size_t i, int want, CURLcode curl)
 {
-    const struct ev_fetch_result *r = &results[i];
+    const struct fetch_result *r = &results[i];
 
-    H_ASSERT(r->error == want && r->body == NULL && r->error_text[0] != '\0',
-             "URL %zu (%s): error %d (\"%.60s\"), body %s; want error %d, no body, and "
-             "libcurl's words in error_text",
-             i, urls[i] ? urls[i] : "NULL", (int)r->error, r->error_text, r->body ? "set" : "NULL",
-             (int)want);
+    H_ASSERT(r->error == want && r->curl_code == curl && r->body == NULL && r->curl_text[0] != '\0',
+             "URL %zu (%s): error %s, curl_code %d (\"%.60s\"), body %s; want %s, curl_code %d "
+             "(%s), no body, and libcurl's words in curl_text (fetch_finish records all that)",
+             i, urls[i] ? urls[i] : "NULL", h_errname(r->error), (int)r->curl_code, r->curl_text,
+             r->body ? "set" : "NULL", h_errname(want), (int)curl, curl_easy_strerror(curl));
 }
 
 void ev_fetch_errors_and_cleanup(void)
@@ -177,14 +178,14 @@ void ev_fetch_errors_and_cleanup(void)
     urls[4] = url_buf[1];
     memset(results, GARBAGE, sizeof(results));
     H_ASSERT_RC_FATAL(ev_fetch_all(loop, urls, 5, results), 0);
-    H_ASSERT(results[0].error == CURLE_OK && results[0].status == 404 && results[0].body,
-             "/status/404: error %d, status %ld: a 404 is the server's answer, not an error",
-             (int)results[0].error, results[0].status);
-    expect_failure(1, CURLE_COULDNT_CONNECT);
-    expect_failure(2, CURLE_URL_MALFORMAT);
-    expect_failure(3, CURLE_URL_MALFORMAT);
-    H_ASSERT(results[4].error == CURLE_OK && results[4].size == 10,
-             "/bytes/10 after three failures: error %d, %zu bytes", (int)results[4].error,
+    H_ASSERT(results[0].error == 0 && results[0].status == 404 && results[0].body,
+             "/status/404: error %s, status %ld: a 404 is the server's answer, not an error",
+             h_errname(results[0].error), results[0].status);
+    expect_failure(1, -ECONNREFUSED, CURLE_COULDNT_CONNECT);
+    expect_failure(2, -EINVAL, CURLE_URL_MALFORMAT);
+    expect_failure(3, -EINVAL, CURLE_URL_MALFORMAT);
+    H_ASSERT(results[4].error == 0 && results[4].size == 10,
+             "/bytes/10 after three failures: error %s, %zu bytes", h_errname(results[4].error),
              results[4].size);
     ev_fetch_results_free(results, 5);
     ev_fetch_results_free(results, 5); /* twice is harmless */

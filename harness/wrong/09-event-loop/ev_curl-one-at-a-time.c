@@ -5,14 +5,13 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* What ev_fetch_all's callbacks share. Loop thread only. */
 struct session {
     struct ev_loop *loop;
     CURLM *multi;
     struct ev_timer timer; /* libcurl's one timeout */
-    struct ev_fetch_result *out;
+    struct fetch_result *out;
     CURL **easy; /* easy[i] is out[i]'s transfer, NULL when none is running */
     size_t left; /* transfers added and not finished */
     int rc;      /* 0, or how the multi interface itself failed (-EIO, -ENOMEM) */
@@ -21,43 +20,17 @@ struct session {
 #define WATCH_IN  1 /* bits of what the loop watches on a socket, kept with curl_multi_assign */
 #define WATCH_OUT 2
 
-/* CURLOPT_WRITEFUNCTION: appends each piece of the body and keeps the NUL after the end. */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct ev_fetch_result *r = userp;
-    size_t n = size * nmemb;
-    char *grown = realloc(r->body, r->size + n + 1);
-
-    if (!grown)
-        return 0; /* libcurl fails the transfer with CURLE_WRITE_ERROR */
-    memcpy(grown + r->size, data, n);
-    r->body = grown;
-    r->size += n;
-    r->body[r->size] = '\0';
-    return n;
-}
-
-/* Records how a finished transfer ended, in its own result, and frees the transfer. */
+/* Records how a finished transfer ended, in its own result (fetch_finish: the errno,
+ * libcurl's code and words, "" for an empty body), and frees the transfer. */
 static void finish(struct session *s, CURL *easy, CURLcode code)
 {
-    struct ev_fetch_result *r;
+    struct fetch_result *r;
     char *priv = NULL;
 
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-    r = (struct ev_fetch_result *)priv;
-    r->error = code;
+    r = (struct fetch_result *)priv;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
-    if (code == CURLE_OK && !r->body && !(r->body = calloc(1, 1)))
-        r->error = CURLE_OUT_OF_MEMORY;
-    if (r->error != CURLE_OK) {
-        free(r->body);
-        r->body = NULL;
-        r->size = 0;
-        if (r->error_text[0] == '\0')
-            strncpy(r->error_text, curl_easy_strerror(r->error), CURL_ERROR_SIZE - 1);
-    } else {
-        r->error_text[0] = '\0';
-    }
+    fetch_finish(r, code);
     s->easy[r - s->out] = NULL;
     curl_multi_remove_handle(s->multi, easy);
     curl_easy_cleanup(easy);
@@ -144,37 +117,38 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-/* Makes the transfer for url, writing into r, and adds it to the multi handle. Returns 0, or
- * the CURLcode that r->error now holds too. */
-static CURLcode add_transfer(struct session *s, const char *url, struct ev_fetch_result *r)
+/* Makes the transfer for url, writing into r, and adds it to the multi handle. Returns
+ * CURLE_OK, or why not (r then records it, as fetch_finish does). */
+static CURLcode add_transfer(struct session *s, const char *url, struct fetch_result *r)
 {
     CURL *easy = curl_easy_init();
+    CURLcode rc;
 
-    if (!easy)
-        return r->error = CURLE_OUT_OF_MEMORY;
-    if ((r->error = curl_easy_setopt(easy, CURLOPT_URL, url)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error_text)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_PRIVATE, r)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK) {
-        curl_easy_cleanup(easy);
-        return r->error;
+    if (!easy) {
+        fetch_finish(r, CURLE_OUT_OF_MEMORY);
+        return CURLE_OUT_OF_MEMORY;
     }
-    if (curl_multi_add_handle(s->multi, easy) != CURLM_OK) {
+    if ((rc = curl_easy_setopt(easy, CURLOPT_URL, url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_body_append)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->curl_text)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_PRIVATE, r)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+        (rc = curl_multi_add_handle(s->multi, easy) == CURLM_OK ? CURLE_OK : CURLE_FAILED_INIT) !=
+            CURLE_OK) {
         curl_easy_cleanup(easy);
-        return r->error = CURLE_FAILED_INIT;
+        fetch_finish(r, rc);
+        return rc;
     }
     s->easy[r - s->out] = easy;
     s->left++;
     return CURLE_OK;
 }
 
-int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
-                 struct ev_fetch_result *out)
+int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n, struct fetch_result *out)
 {
     struct session s = { .loop = loop, .out = out };
-    int rc;
+    int rc = 0;
 
     if (!loop || (n > 0 && (!urls || !out)))
         return -EINVAL;
@@ -196,15 +170,14 @@ int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
         free(s.easy);
         return -EIO;
     }
-    /* The mistake: one transfer at a time, each run to its end before the next is added. */
-    rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        out[i] = (struct ev_fetch_result){ .error = CURLE_URL_MALFORMAT };
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (struct fetch_result){ 0 };
         if (!urls[i])
-            strncpy(out[i].error_text, "no URL (NULL)", CURL_ERROR_SIZE - 1);
-        else if (add_transfer(&s, urls[i], &out[i]) != CURLE_OK && out[i].error_text[0] == '\0')
-            strncpy(out[i].error_text, curl_easy_strerror(out[i].error), CURL_ERROR_SIZE - 1);
-        if (s.left > 0)
+            fetch_finish(&out[i], CURLE_URL_MALFORMAT); /* no URL at all: -EINVAL */
+        else
+            add_transfer(&s, urls[i], &out[i]); /* a failure is out[i]'s own */
+        /* The mistake: each transfer runs to its end before the next is added. */
+        if (rc == 0 && s.left > 0)
             rc = ev_run(loop);
     }
     if (rc == 0)
@@ -213,7 +186,7 @@ int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
     for (size_t i = 0; i < n; i++) { /* still running: stopped early, or a failure */
         if (s.easy[i]) {
             finish(&s, s.easy[i], CURLE_ABORTED_BY_CALLBACK);
-            strncpy(out[i].error_text, "stopped before it finished", CURL_ERROR_SIZE - 1);
+            out[i].error = -ECANCELED;
         }
     }
     if (rc != 0)
@@ -223,11 +196,8 @@ int ev_fetch_all(struct ev_loop *loop, const char *const *urls, size_t n,
     return rc;
 }
 
-void ev_fetch_results_free(struct ev_fetch_result *out, size_t n)
+void ev_fetch_results_free(struct fetch_result *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(out[i].body);
-        out[i].body = NULL;
-        out[i].size = 0;
-    }
+    for (size_t i = 0; i < n; i++)
+        fetch_result_free(&out[i]);
 }
