@@ -162,9 +162,10 @@ struct stream_stats {
  * Returns 0 after a whole body; -ECONNREFUSED when nothing listens at the address; -EPROTO for
  * an HTTP status of 400 or more (no line is delivered); -EIO when the transfer fails once
  * started (the server closes the connection before the end of the body...); -EPIPE if q was
- * closed by someone else meanwhile (the consumers gave up: the transfer is stopped); -ENOMEM;
- * -EINVAL if url or q is NULL (then nothing happens, and q is not closed). On every return but
- * -EINVAL, q has been closed and every handle cleaned up. */
+ * closed by someone else meanwhile (the consumers gave up: the transfer is stopped soon after);
+ * -ENOMEM; -EINVAL for a URL libcurl cannot use; or -EINVAL if url or q is NULL, and then
+ * nothing happens (q is not closed). On every other return, q has been closed and every handle
+ * cleaned up. */
 int stream_lines(const char *url, struct bq *q, struct stream_stats *stats);
 
 #endif
