@@ -30,6 +30,8 @@ static int put_lines(struct stream *s, int (*put)(struct bq *, void *))
     int rc = 0;
     char *nl;
 
+    if (s->len == 0) /* nothing yet (and maybe no buffer at all) */
+        return 0;
     while ((nl = memchr(s->buf + start, '\n', s->len - start)) != NULL) {
         size_t n = (size_t)(nl - (s->buf + start));
         char *line = malloc(n + 1);
