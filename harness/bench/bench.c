@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "proc.h"
+#include "sysinfo.h"
 
 #ifdef __clang__
 #define BENCH_COMPILER "clang " __clang_version__
@@ -18,13 +18,23 @@
 #define BENCH_COMPILER "gcc " __VERSION__
 #endif
 
+static char series[32]; /* "" for the reference, "-yours" for the learner's code */
+
 const char *bench_outdir(int argc, char **argv, const char *name)
 {
-    if (argc != 2 || argv[1][0] == '\0') {
-        fprintf(stderr, "usage: bench_%s OUTDIR   (writes OUTDIR/%s.csv)\n", name, name);
+    if (argc < 2 || argc > 3 || argv[1][0] == '\0' || (argc == 3 && strcmp(argv[2], "yours"))) {
+        fprintf(stderr,
+                "usage: bench_%s OUTDIR [yours]   (writes OUTDIR/%s.csv, or %s-yours.csv)\n", name,
+                name, name);
         return NULL;
     }
+    snprintf(series, sizeof(series), "%s", argc == 3 ? "-yours" : "");
     return argv[1];
+}
+
+const char *bench_series(void)
+{
+    return series;
 }
 
 int bench_cores(void)
@@ -74,7 +84,7 @@ int bench_csv_open(FILE **out, const char *outdir, const char *name)
     struct tm tm;
     FILE *f;
 
-    if (snprintf(path, sizeof(path), "%s/%s.csv", outdir, name) >= (int)sizeof(path))
+    if (snprintf(path, sizeof(path), "%s/%s%s.csv", outdir, name, series) >= (int)sizeof(path))
         return -ENAMETOOLONG;
     f = fopen(path, "w");
     if (!f)

@@ -1,10 +1,11 @@
 /* bench.h: what every benchmark program shares: machine facts, repeated timing, CSV, progress.
  *
- * A benchmark is a program harness/bench/bench_<name>.c, run as `bench_<name> OUTDIR`. It writes
- * OUTDIR/<name>.csv: first comment lines (`# key: value`) with the facts of the machine that
- * measured it, so a chart can say where its numbers come from, then one line of column names,
- * then the data. While it measures it prints one line per step, with how long the step took,
- * so a long run never looks stuck.
+ * A benchmark is a program lessons/NN-topic/bench_<name>.c, built like the lesson's tests against
+ * the reference or the learner's code, and run as `bench_<name> OUTDIR [yours]`. It writes
+ * OUTDIR/<name>.csv (or <name>-yours.csv): first comment lines (`# key: value`) with the facts of
+ * the machine that measured it, so a chart can say where its numbers come from, then one line of
+ * column names, then the data. While it measures it prints one line per step, with how long the
+ * step took, so a long run never looks stuck.
  *
  * Timing on a shared machine: noise only ever makes a run slower. Each point is measured at
  * least BENCH_MIN_REPS times and reported as median, min and max: the median is the figure, the
@@ -28,9 +29,14 @@ struct bench_stats {
     int reps;
 };
 
-/* The output folder from argv (`bench_<name> OUTDIR`), or NULL after printing the usage line
- * to stderr. */
+/* The output folder from argv (`bench_<name> OUTDIR [yours]`), or NULL after printing the usage
+ * line to stderr. "yours" says the program was built against the learner's code, not the
+ * reference: its CSV is then <name>-yours.csv, and its series should say so (bench_series). */
 const char *bench_outdir(int argc, char **argv, const char *name);
+
+/* "" when measuring the reference, "-yours" when measuring the learner's code: a suffix for the
+ * names of series. Valid after bench_outdir. */
+const char *bench_series(void);
 
 /* Creates OUTDIR/<name>.csv and writes the machine's facts as `# key: value` lines: cores, cpu,
  * date, compiler, kernel. Add the benchmark's own facts with bench_fact, then the line of

@@ -51,7 +51,9 @@ struct fetch {
     char what[64]; /* "fetch_limited(12 URLs, limit 4)", for messages */
     int rc;
     int64_t took_ns;
-    struct h_usage usage;        /* of the whole process, during the call */
+    struct h_usage usage;      /* of the whole process, during the call */
+    struct h_usage best_usage; /* the lowest CPU share of the calls so far (best of 3) */
+    int calls;
     struct h_server_stats stats; /* what the server counted during the call */
 };
 
@@ -96,6 +98,8 @@ static void fetch_run(struct fetch *f, const struct h_server *srv)
                    "transfer never given to the next URL?",
                    f->what, limit_ms);
     h_usage_stop(&f->usage);
+    if (f->calls++ == 0 || h_usage_ratio(&f->usage) < h_usage_ratio(&f->best_usage))
+        f->best_usage = f->usage;
     h_call_join(&f->call);
     H_ASSERT_RC_FATAL(h_server_stats(srv, &f->stats), 0);
     after = h_settled_threads(threads, 20); /* a joined thread can linger in /proc */
@@ -168,7 +172,11 @@ void fetch_limited_peak_is_limit(void)
             break;
     check_server_peak(f, 4);
     H_ASSERT_EQ(f->stats.requests, 12);
-    H_ASSERT_MOSTLY_ASLEEP("fetch_limited while the server delays", f->usage, 0.20);
+    /* The CPU share is best of 3 too: the timing attempts may have stopped after one. */
+    for (int i = f->calls; i < H_TRIES && h_usage_ratio(&f->best_usage) > 0.20; i++)
+        if (fetch_attempt(args) < 0)
+            break;
+    H_ASSERT_MOSTLY_ASLEEP("fetch_limited while the server delays", f->best_usage, 0.20);
     if (!h_sanitized())
         H_ASSERT_TIME_WITHIN("12 URLs of 100 ms under limit 4 (3 rounds)", took, 0.300, 1.5);
     /* Unequal: one of 300 ms and six of 50 ms under limit 2 take 300 ms if a new transfer

@@ -1,0 +1,32 @@
+/* sysinfo.h: facts about this process, the machine and the build, from /proc and the compiler.
+ *
+ * Shared by the runner (which contains tests) and the kit (which tests use). Thread-safe; none of
+ * these blocks.
+ */
+#ifndef H_SYSINFO_H
+#define H_SYSINFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* CPUs this process may run on (its affinity mask), at least 1. */
+int h_cpus(void);
+
+/* True when built with ThreadSanitizer or AddressSanitizer, or run under valgrind: code runs
+ * several times slower (under valgrind, one thread at a time), so tests skip tight timing and
+ * overlap checks (never correctness checks) and the runner gives more time. */
+bool h_sanitized(void);
+
+/* True when run under valgrind. */
+bool h_under_valgrind(void);
+
+/* Tasks (threads, hence processes too) whose real user id is uid: what RLIMIT_NPROC counts.
+ * Returns the count, or a negative errno if /proc cannot be read. */
+int h_tasks_of_uid(uid_t uid);
+
+/* CPU time (user + system) that process pid has used, in nanoseconds, or -1 if it cannot be
+ * read. */
+int64_t h_proc_cpu_ns(pid_t pid);
+
+#endif
