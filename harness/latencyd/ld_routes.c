@@ -211,10 +211,13 @@ static bool path_is(const struct ld_request *req, const char *path)
  * such key (*value untouched); -1 if its value is not a number in range. */
 static int query_number(const struct ld_request *req, const char *key, long max, long *value)
 {
-    const char *q = req->query, *end = req->query + req->query_len;
+    const char *q = req->query, *end;
     size_t klen = strlen(key);
 
-    while (q && q < end) {
+    if (!q) /* no '?' in the target: NULL + 0 would be undefined */
+        return 0;
+    end = q + req->query_len;
+    while (q < end) {
         const char *amp = memchr(q, '&', (size_t)(end - q));
         const char *stop = amp ? amp : end;
 

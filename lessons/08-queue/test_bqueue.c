@@ -16,7 +16,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "test_bqueue.h"
 
 #define DEADLINE_MS 100  /* the timed waits' deadline */

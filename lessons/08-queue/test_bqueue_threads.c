@@ -3,7 +3,8 @@
  * A full queue puts its producers to sleep and lets exactly one in per slot freed; an empty one
  * does the same to its consumers; four producers and four consumers pass 100,000 items each
  * with nothing lost, duplicated or reordered; a close wakes every waiter; wake-ups for nothing
- * change nothing. The waiters are in test_bqueue.c.
+ * (broadcasts, and the kit's injector, wake.h) change nothing. The waiters are in
+ * test_bqueue.c.
  *
  * The tests reach into struct bq for one thing only: bq_waits_survive_spurious_wakeups, and
  * run_mpmc when the threads stall, broadcast on its condition variables with nothing changed,
@@ -21,6 +22,7 @@
 #include "clock.h"
 #include "proc.h"
 #include "test_bqueue.h"
+#include "wake.h"
 
 #define N_WAITERS 4  /* producers, or consumers, blocked at once */
 #define CAPACITY  4  /* the small queue most tests use */
@@ -389,7 +391,75 @@ void bq_close_wakes_every_waiter(void)
 
 /* ---- wake-ups for nothing ---- */
 
-#define NOTHING_ROUNDS 5 /* broadcasts with nothing changed */
+#define NOTHING_ROUNDS 5    /* broadcasts with nothing changed */
+#define SPURIOUS_MS    5    /* how long an injected wake-up for nothing sleeps first */
+#define SPURIOUS_ITEMS 500  /* items handed over one at a time while wake-ups are injected */
+#define SPURIOUS_LIMIT 1.25 /* a timed wait woken for nothing may end this late (best of 3) */
+
+/* One producer and one consumer through a queue of capacity 1, with every other wait a
+ * wake-up for nothing: every item comes out once, in order. */
+static void spurious_handoffs(void)
+{
+    static struct worker w[2]; /* static: see waiter_join */
+    struct h_wake_stats ws;
+    size_t sampled = 0;
+
+    H_ASSERT_RC_FATAL(bq_init(&g.q, 1), 0);
+    h_wake_reset();
+    h_wake_spurious(2, 1);
+    run_mpmc(w, 1, SPURIOUS_ITEMS, 1, &sampled);
+    h_wake_spurious(0, 0);
+    ws = h_wake_stats();
+    H_ASSERT(ws.spurious > 0,
+             "no wait of the queue's was woken for nothing (%d waits): do put "
+             "and get wait on the condition variables?",
+             ws.waits);
+    H_ASSERT(sampled <= 1, "a queue of capacity 1 held %zu items after wake-ups for nothing",
+             sampled);
+    H_ASSERT_RC(bq_destroy(&g.q), 0);
+}
+
+/* A timed get on an empty queue, with wake-ups for nothing: its seconds, or -1 if wrong. */
+static double spurious_attempt(void *arg)
+{
+    static struct waiter w[H_TRIES]; /* static: see waiter_join */
+    static int used;
+    struct waiter *x = &w[used++ % H_TRIES];
+    int64_t start = h_now_ns();
+    double took;
+
+    h_wake_spurious(2, SPURIOUS_MS);
+    waiter_start(x, arg, OP_TIMEDGET, NULL, start + 100 * H_NS_PER_MS);
+    if (!H_ASSERT(h_call_wait(&x->call, 2000), "bq_timedget (deadline 100 ms) had not returned "
+                                               "after 2 s with wake-ups for nothing")) {
+        h_wake_spurious(0, 0);
+        return -1;
+    }
+    h_wake_spurious(0, 0);
+    h_call_join(&x->call);
+    took = h_ns_to_s(x->call.returned_ns - start);
+    if (!H_ASSERT(x->rc == -ETIMEDOUT && took >= 0.099,
+                  "bq_timedget on an empty queue, deadline 100 ms ahead, with wake-ups for "
+                  "nothing, returned %s after %.3f s: wait in a while loop until an item comes "
+                  "or the deadline passes",
+                  h_errname(x->rc), took))
+        return -1;
+    return took;
+}
+
+static void spurious_deadline(void)
+{
+    struct bq q;
+    double best;
+
+    H_ASSERT_RC_FATAL(bq_init(&q, 1), 0);
+    best = h_best_time(spurious_attempt, &q, 0.1 * SPURIOUS_LIMIT);
+    if (best >= 0 && !h_sanitized())
+        H_ASSERT_TIME_WITHIN("bq_timedget, deadline 100 ms ahead, woken for nothing every other "
+                             "wait (the same deadline each time?)",
+                             best, 0.100, SPURIOUS_LIMIT);
+    H_ASSERT_RC(bq_destroy(&q), 0);
+}
 
 void bq_waits_survive_spurious_wakeups(void)
 {
@@ -441,4 +511,8 @@ void bq_waits_survive_spurious_wakeups(void)
     while (bq_tryget(&q, &item) == 0)
         ;
     H_ASSERT_RC(bq_destroy(&q), 0);
+
+    /* The kit's injector: every other condition-variable wait returns 0 unsignalled. */
+    spurious_handoffs();
+    spurious_deadline();
 }
