@@ -1,5 +1,5 @@
-/* wrong: waits by unlocking and yielding in a loop (a busy wait); caught by bq_full_queue_blocks
- * (not asleep, CPU) */
+/* wrong: waits by unlocking and yielding in a loop (a busy wait); caught by
+ * bq_timed_waits_honour_deadline and bq_full_queue_blocks (a waiter never falls asleep; CPU) */
 #include "bqueue.h"
 
 #include <errno.h>
@@ -81,6 +81,8 @@ static int wait_on(struct bq *q, pthread_cond_t *cond, const struct timespec *de
     (void)cond;
     if (deadline == NO_WAIT)
         return -ETIMEDOUT;
+    if (deadline && (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000L))
+        return -EINVAL;
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (deadline && (now.tv_sec > deadline->tv_sec ||
                      (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec)))

@@ -1,5 +1,5 @@
 /* wrong: close signals instead of broadcasting, so it wakes one waiter; caught by
- * bq_close_wakes_every_waiter */
+ * bq_many_producers_many_consumers (consumers left in bq_get) and bq_close_wakes_every_waiter */
 #include "bqueue.h"
 
 #include <errno.h>

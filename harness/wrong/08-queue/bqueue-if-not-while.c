@@ -1,5 +1,5 @@
-/* wrong: `if` instead of `while` around the waits; caught by bq_waits_survive_spurious_wakeups (and
- * bq_full_queue_blocks) */
+/* wrong: `if` instead of `while` around the waits; caught by bq_many_producers_many_consumers and
+ * bq_waits_survive_spurious_wakeups */
 #include "bqueue.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* wrong: signal before the state change, outside the lock; caught by
- * bq_many_producers_many_consumers (lost wake-ups: stuck; and races under TSan) */
+/* wrong: signal before the state change, outside the lock (lost wake-ups); caught by
+ * bq_timed_waits_honour_deadline, bq_full_queue_blocks and bq_many_producers_many_consumers */
 #include "bqueue.h"
 
 #include <errno.h>
