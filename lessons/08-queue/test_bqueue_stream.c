@@ -219,17 +219,20 @@ static bool lines_ok(const struct run *r, long n, const char *what)
 
 struct timing {
     const struct h_server *srv;
-    int64_t worst_late_ns; /* the latest any line came after the server sent it */
+    double first_s, late_s; /* the best attempt's first line, and its latest line's lateness */
+    double best_s;          /* that attempt's figure (see first_line_attempt) */
 };
 
-/* One slow stream: its first line's delay after the call, in seconds, or -1 if wrong. */
+/* One slow stream, for h_best_time: when the first line came, or one interval more than the
+ * latest any line came after the server sent it if that is later (both are one interval for a
+ * stream that hands each line on as it comes), in seconds; or -1 if wrong. */
 static double first_line_attempt(void *arg)
 {
     struct timing *t = arg;
     struct consumer like = { .size = 32 };
     char url[160];
     struct run *r;
-    double first;
+    double first, late = 0, figure;
 
     h_server_url(t->srv, url, sizeof(url), "/lines/%d?interval=%d", SLOW_LINES, INTERVAL_MS);
     r = run_stream(url, 16, &like, NULL, NULL);
@@ -245,22 +248,23 @@ static double first_line_attempt(void *arg)
     H_ASSERT_EQ(r->str.st.lines, SLOW_LINES);
     /* Line k leaves the server k intervals after the request: each must reach the consumer
      * soon after, not when the body is over. */
-    t->worst_late_ns = 0;
-    for (int k = 1; k <= SLOW_LINES; k++) {
-        int64_t late = r->con.at_ns[k - 1] - r->str.called_ns - k * INTERVAL_MS * H_NS_PER_MS;
-
-        if (late > t->worst_late_ns)
-            t->worst_late_ns = late;
-    }
     first = h_ns_to_s(r->con.at_ns[0] - r->str.called_ns);
+    for (int k = 1; k <= SLOW_LINES; k++) {
+        double l = h_ns_to_s(r->con.at_ns[k - 1] - r->str.called_ns) - k * INTERVAL_MS / 1000.0;
+
+        late = l > late ? l : late;
+    }
     run_destroy(r);
-    return first;
+    figure = first > INTERVAL_MS / 1000.0 + late ? first : INTERVAL_MS / 1000.0 + late;
+    if (t->best_s < 0 || figure < t->best_s)
+        *t = (struct timing){ .srv = t->srv, .first_s = first, .late_s = late, .best_s = figure };
+    return figure;
 }
 
 void stream_delivers_lines_as_they_arrive(void)
 {
     struct h_server srv;
-    struct timing t = { .srv = &srv };
+    struct timing t = { .srv = &srv, .best_s = -1 };
     struct consumer big = { .size = 500 }, drip = { .size = 0 };
     char url[160];
     struct run *r;
@@ -271,12 +275,12 @@ void stream_delivers_lines_as_they_arrive(void)
     fds = h_count_fds();
     best = h_best_time(first_line_attempt, &t, INTERVAL_MS * FIRST_LIMIT / 1000);
     if (best >= 0 && !h_sanitized()) {
-        H_ASSERT_TIME_WITHIN("the first of 6 lines 100 ms apart, after the call", best,
+        H_ASSERT_TIME_WITHIN("the first of 6 lines 100 ms apart, after the call", t.first_s,
                              INTERVAL_MS / 1000.0, FIRST_LIMIT);
-        H_ASSERT(t.worst_late_ns <= LINE_LATE_MS * H_NS_PER_MS,
+        H_ASSERT(t.late_s <= LINE_LATE_MS / 1000.0,
                  "a line reached the consumer %.0f ms after the server sent it, allowed %d ms: "
                  "put each line into the queue as soon as its '\\n' has come",
-                 (double)t.worst_late_ns / H_NS_PER_MS, LINE_LATE_MS);
+                 t.late_s * 1000, LINE_LATE_MS);
     }
     /* 300 lines of 500 bytes back to back: libcurl's pieces (up to 16 KiB) cut lines in two. */
     h_server_url(&srv, url, sizeof(url), "/lines/300?interval=0&size=500");

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#define NO_WAIT ((const struct timespec *)&no_wait) /* a deadline that means "do not wait" */
+#define NO_WAIT (&no_wait) /* a deadline that means "do not wait" */
 static const struct timespec no_wait;
 
 /* Sets up q's two condition variables, timed on CLOCK_MONOTONIC. Returns 0 or a negative errno,
