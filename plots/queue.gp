@@ -5,7 +5,8 @@ load "plots/style.gpi"
 
 data = "plots/data/queue.csv"
 yours = "plots/data/queue-yours.csv"
-have_yours = file_exists(yours)
+# Yours only when it ran to its end (a run that failed may leave a CSV with no rows).
+have_yours = file_exists(yours) ? int(system(sprintf("grep -c '^bq-yours,' '%s'", yours))) > 0 : 0
 cores = int(fact(data, "cores"))
 cap = int(fact(data, "capacity"))
 producers = int(fact(data, "producers"))
