@@ -11,7 +11,7 @@
 #   BUILD=DIR                where every output goes (default build/; say another for a
 #                            read-only checkout)
 #   RESULTS=DIR              where make check writes results.json and results.tsv (default
-#                            BUILD)
+#                            BUILD for IMPL=lessons, BUILD/results-IMPL for the others)
 #
 # Outputs go under $(BUILD)/<toolchain>/ (gcc, gcc-thread, clang-address...), so toolchains never
 # mix: harness/ for the harness's programs, lessons/ and solutions/ for each implementation's
@@ -22,7 +22,9 @@ SAN   ?=
 L     ?=
 T     ?=
 BUILD ?= build
-RESULTS ?= $(BUILD)
+# The learner's results are build/results.*; another implementation's go beside, in a folder
+# of its own (build/solutions/), so that grading the reference never stands for the learner.
+RESULTS ?= $(BUILD)$(if $(filter-out lessons lessons/,$(IMPL)),/results-$(subst /,_,$(patsubst %/,%,$(IMPL))))
 # L=1 means 01; L=gather means 01-gather.
 override L := $(if $(filter 1 2 3 4 5 6 7 8 9,$(L)),0$(L),$(L))
 
@@ -97,13 +99,25 @@ INC_bench    := -Iharness/bench -Iharness/kit -Iharness/base -Iharness/latencyd
 INC_test     := -Iharness/test -Iharness/kit -Iharness/base -Iharness/latencyd
 KIT_VIEW     := -Iharness/kit -Iharness/base
 
+# Every toolchain of this compiler has its rules, whichever SAN says: make check builds the
+# learner's code for ThreadSanitizer too (the race pass), in the same run. A target's toolchain
+# is the first folder of its path under BUILD.
+TOOLCHAINS := $(COMPILER) $(COMPILER)-thread $(COMPILER)-address
+TC_CFLAGS_$(COMPILER) := -O2
+TC_CFLAGS_$(COMPILER)-thread := $(SAN_thread)
+TC_CFLAGS_$(COMPILER)-address := $(SAN_address)
+TC_LDFLAGS_$(COMPILER)-thread := $(SAN_thread)
+TC_LDFLAGS_$(COMPILER)-address := $(SAN_address)
+tc_of = $(firstword $(subst /, ,$(patsubst $(BUILD)/%,%,$@)))
+tc_cflags = $(BASE_CFLAGS) $(TC_CFLAGS_$(tc_of))
+tc_ldflags = $(TC_LDFLAGS_$(tc_of))
+
 part_of = $(word 2,$(subst /, ,$<))
-$(TOP)/harness/%.o: harness/%.c
-	$(call compile,$(CFLAGS),$(INC_$(part_of)))
-ifneq ($(TOP),$(PLAIN))
-$(PLAIN)/harness/%.o: harness/%.c
-	$(call compile,$(PLAIN_CFLAGS),$(INC_$(part_of)))
-endif
+define harness_rule
+$(BUILD)/$(1)/harness/%.o: harness/%.c
+	$$(call compile,$$(tc_cflags),$$(INC_$$(part_of)))
+endef
+$(foreach tc,$(TOOLCHAINS),$(eval $(call harness_rule,$(tc))))
 
 # A lesson's files: test_*.c and bench_*.c see the kit; the others (the learner's, the
 # reference's, a wrong solution's) see lessons/<lesson>/ and lessons/common/ only, and the fence
@@ -121,12 +135,11 @@ fence = $(if $(is_learner),&& { bad=$$(tr -s ' \\' '\n\n' <$(@:.o=.d) | sed -n '
 drop_bins = $(if $(is_learner),find $(@D) -maxdepth 1 -type f \( -name 'test_*' -o -name 'bench_*' \) \
               ! -name '*.*' -delete; $(if $(SOFT),exit 0;))
 
-$(TOP)/%.o: %.c
-	$(call compile,$(CFLAGS),$(lesson_inc),$(drop_bins)) $(fence)
-ifneq ($(TOP),$(PLAIN))
-$(PLAIN)/%.o: %.c
-	$(call compile,$(PLAIN_CFLAGS),$(lesson_inc),$(drop_bins)) $(fence)
-endif
+define lesson_rule
+$(BUILD)/$(1)/%.o: %.c
+	$$(call compile,$$(tc_cflags),$$(lesson_inc),$$(drop_bins)) $$(fence)
+endef
+$(foreach tc,$(TOOLCHAINS),$(eval $(call lesson_rule,$(tc))))
 
 # ---- the harness's parts and programs ----
 objs = $(patsubst %.c,$(1)/%.o,$(2))
@@ -152,16 +165,16 @@ $(GRADE): $(call objs,$(PLAIN),$(GRADE_SRC) $(RUNNER_SRC) $(BASE_SRC)) Makefile
 # latencyd stands alone: its own objects and the clock, no CUnit, no libcurl.
 $(LATENCYD): $(call objs,$(TOP),$(LATENCYD_SRC) harness/latencyd/main.c) \
                          $(call CLOCK_OBJ,$(TOP)) Makefile
-	$(call link,$(LDFLAGS),)
+	$(call link,$(tc_ldflags),)
 # latencyd's own benchmark, a client of the kit's fixture.
 $(BENCH_SERVER): $(call objs,$(TOP),harness/bench/bench_server.c $(KIT_SRC) \
                                $(LATENCYD_SRC) $(BASE_SRC)) Makefile
-	$(call link,$(LDFLAGS),$(LDLIBS))
+	$(call link,$(tc_ldflags),$(LDLIBS))
 
 # The harness's own tests: harness/test/test_*.c, each a test binary of its own.
 HARNESS_TESTS := $(patsubst harness/test/%.c,$(TOP)/harness/%,$(wildcard harness/test/test_*.c))
 $(HARNESS_TESTS): $(TOP)/harness/%: $(TOP)/harness/test/%.o $(call TEST_LINK,$(TOP)) Makefile
-	$(call link,$(LDFLAGS),$(LDLIBS))
+	$(call link,$(tc_ldflags),$(LDLIBS))
 
 # ---- the lessons ----
 # A lesson is a folder lessons/NN-topic/: topic.h, the learner's .c files, test_*.c (the first
@@ -177,11 +190,12 @@ endif
 endif
 COMMON_SRC := $(wildcard lessons/common/*.c)
 
-# Where an implementation's files are, and their objects' folder name.
+# Where an implementation's files are, and their objects' folder name under a toolchain.
 impl_dir = $(patsubst %/,%,$(1))
-impl_out = $(TOP)/$(subst ..,__,$(call impl_dir,$(1)))
+impl_out = $(BUILD)/$(2)/$(subst ..,__,$(call impl_dir,$(1)))
 
-# lesson_rules(lesson, impl): the test binary and benchmarks of lesson built against impl.
+# lesson_rules(lesson, impl, toolchain): the test binary and benchmarks of lesson built against
+# impl with toolchain.
 define lesson_rules
 $(1)_TESTS := $$(sort $$(wildcard lessons/$(1)/test_*.c))
 $(1)_FILES := $$(filter-out test_% bench_%,$$(notdir $$(wildcard lessons/$(1)/*.c)))
@@ -189,17 +203,17 @@ $(1)_NAME := $$(if $$($(1)_TESTS),$$(basename $$(notdir $$(firstword $$($(1)_TES
 $(1)_LIST := $(PLAIN)/list/$(1)/$$($(1)_NAME)
 $(1)_$(2)_SRC := $$(foreach f,$$($(1)_FILES),$$(firstword $$(wildcard $(call impl_dir,$(2))/$(1)/$$(f)) \
                    $$(if $$(filter lessons,$(2)),lessons,solutions)/$(1)/$$(f)))
-$(1)_$(2)_OBJ := $$(patsubst %.c,$(TOP)/%.o,$$($(1)_$(2)_SRC) $(COMMON_SRC))
-$(1)_$(2)_BIN := $(call impl_out,$(2))/$(1)/$$($(1)_NAME)
-$(1)_$(2)_BENCH := $$(patsubst lessons/$(1)/%.c,$(call impl_out,$(2))/$(1)/%,\
+$(1)_$(2)_$(3)_OBJ := $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_$(2)_SRC) $(COMMON_SRC))
+$(1)_$(2)_$(3)_BIN := $(call impl_out,$(2),$(3))/$(1)/$$($(1)_NAME)
+$(1)_$(2)_$(3)_BENCH := $$(patsubst lessons/$(1)/%.c,$(call impl_out,$(2),$(3))/$(1)/%,\
                      $$(wildcard lessons/$(1)/bench_*.c))
 
-$$($(1)_$(2)_BIN): $$(patsubst %.c,$(TOP)/%.o,$$($(1)_TESTS)) $$($(1)_$(2)_OBJ) \
-                   $$(call TEST_LINK,$(TOP)) Makefile
-	$$(call soft_link,$$(LDFLAGS),$$(LDLIBS))
-$(call impl_out,$(2))/$(1)/bench_%: $(TOP)/lessons/$(1)/bench_%.o $$($(1)_$(2)_OBJ) \
-                   $$(call objs,$(TOP),$$(BENCH_SRC) $$(KIT_SRC) $$(LATENCYD_SRC) $$(BASE_SRC)) Makefile
-	$$(call soft_link,$$(LDFLAGS),$$(LDLIBS))
+$$($(1)_$(2)_$(3)_BIN): $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_TESTS)) $$($(1)_$(2)_$(3)_OBJ) \
+                   $$(call TEST_LINK,$(BUILD)/$(3)) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS))
+$(call impl_out,$(2),$(3))/$(1)/bench_%: $(BUILD)/$(3)/lessons/$(1)/bench_%.o $$($(1)_$(2)_$(3)_OBJ) \
+                   $$(call objs,$(BUILD)/$(3),$$(BENCH_SRC) $$(KIT_SRC) $$(LATENCYD_SRC) $$(BASE_SRC)) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS))
 endef
 
 # The list binary: the lesson's test files alone, linked without the code under test (whose
@@ -224,20 +238,38 @@ define soft_link
 	  $(call link,$(1),$(2),$(if $(SOFT),exit 0;)))
 endef
 IMPLS := $(sort lessons solutions $(call impl_dir,$(IMPL)))
-$(foreach i,$(IMPLS),$(foreach l,$(ALL_LESSONS),$(eval $(call lesson_rules,$(l),$(i)))))
+# The race pass: make check also builds the code under test for ThreadSanitizer (RACE=0: not).
+RACE ?= 1
+RACE_TC := $(if $(filter 1,$(RACE)),$(if $(filter thread,$(SAN)),,$(COMPILER)-thread))
+$(foreach tc,$(sort $(TOOL) $(RACE_TC)),$(foreach i,$(IMPLS),$(foreach l,$(ALL_LESSONS),\
+  $(eval $(call lesson_rules,$(l),$(i),$(tc))))))
 $(foreach l,$(ALL_LESSONS),$(eval $(call list_rules,$(l))))
 
-bins_of = $(foreach l,$(LESSONS),$($(l)_$(call impl_dir,$(1))_BIN))
-benches_of = $(foreach l,$(ALL_LESSONS),$($(l)_$(call impl_dir,$(1))_BENCH))
+# bins_of(impl[, toolchain]): the chosen lessons' test binaries; benches_of(impl): every
+# lesson's benchmarks.
+bins_of = $(foreach l,$(LESSONS),$($(l)_$(call impl_dir,$(1))_$(or $(2),$(TOOL))_BIN))
+benches_of = $(foreach l,$(ALL_LESSONS),$($(l)_$(call impl_dir,$(1))_$(TOOL)_BENCH))
 LESSON_BINS := $(call bins_of,$(IMPL))
+RACE_BINS := $(if $(RACE_TC),$(call bins_of,$(IMPL),$(RACE_TC)))
 LESSON_LISTS := $(foreach l,$(LESSONS),$(if $($(l)_TESTS),$($(l)_LIST)))
-# --lesson NAME LIST BIN for every lesson chosen: what the grader is given.
-grade_args = $(foreach l,$(LESSONS),--lesson $(l) $($(l)_LIST) $($(l)_$(call impl_dir,$(1))_BIN))
+# --lesson NAME LIST BIN RACE-BIN for every lesson chosen: what the grader is given (RACE-BIN
+# "-" when there is no race pass).
+race_bin = $(if $(2),$($(1)_$(call impl_dir,$(3))_$(2)_BIN),-)
+grade_args = $(foreach l,$(LESSONS),--lesson $(l) $($(l)_LIST) \
+               $($(l)_$(call impl_dir,$(1))_$(TOOL)_BIN) $(call race_bin,$(l),$(2),$(1)))
 SAN_ARGS := $(if $(SAN),--sanitized --slow 3)
+# The chaos pass: every test that passed runs once more under the chaos scheduler, with SEED
+# (make check SEED=1234 replays a run; by default each check picks one and prints it).
+CHAOS ?= 1
+SEED ?=
+CHAOS_ARGS := $(if $(filter 1,$(CHAOS)),--chaos $(or $(SEED),random))
 
 # What the grader is given for IMPL, SAN and L, for scripts (the kit's tests) to pass on.
 print-grade-args:
 	@echo $(call grade_args,$(IMPL))
+print-check-args:
+	@echo $(call grade_args,$(IMPL),$(RACE_TC))
+check-bins: $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
 print-harness-tests:
 	@echo $(HARNESS_TESTS)
 print-bin:
@@ -247,7 +279,7 @@ print-latencyd:
 
 # ---- what people run ----
 .DEFAULT_GOAL := all
-.PHONY: all build build-all harness-tests print-grade-args print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
+.PHONY: all build build-all harness-tests print-grade-args print-check-args check-bins print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
         reset watch lint format valgrind bench bench-build plots deps-plots server bench-server fuzz
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -261,10 +293,11 @@ build-all: build harness-tests
 
 # Builds what it can (a lesson that does not compile scores 0, with the compiler's errors
 # above the table, and the others are still graded), then grades.
-check: deps-quiet $(GRADE) $(LESSON_LISTS) $(LESSON_BINS)
+check: deps-quiet $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
 	@mkdir -p $(RESULTS)
 	@$(GRADE) --mode check --json $(RESULTS)/results.json --state $(RESULTS)/results.tsv $(SAN_ARGS) \
-	  $(if $(T),--only $(T)) $(if $(filter 1,$(V)),-v) $(call grade_args,$(IMPL))
+	  $(CHAOS_ARGS) $(if $(T),--only $(T)) $(if $(filter 1,$(V)),-v) \
+	  $(call grade_args,$(IMPL),$(RACE_TC))
 
 # The kit's own tests: every solution passes, every stub fails, the harness catches bad tests,
 # sanitizers stay quiet. What CI runs.
@@ -387,5 +420,6 @@ $(FUZZ_BIN): harness/test/fuzz_http.c harness/latencyd/ld_http.c harness/latency
 fuzz: $(FUZZ_BIN)
 	@harness/test/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/fuzz
 
-# The dependency files of what this toolchain builds.
--include $(shell find $(TOP) $(PLAIN) -name '*.d' 2>/dev/null)
+# The dependency files of every toolchain this run may build (the race pass's too): each object
+# remade when a header it includes changes.
+-include $(shell find $(addprefix $(BUILD)/,$(TOOLCHAINS)) -name '*.d' 2>/dev/null)

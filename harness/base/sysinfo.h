@@ -18,6 +18,10 @@ int h_cpus(void);
  * overlap checks (never correctness checks) and the runner gives more time. */
 bool h_sanitized(void);
 
+/* From now on h_sanitized() is true as well: the chaos scheduler (kit/chaos.h) slows the code
+ * down as much as a sanitizer, and timing checks are as meaningless under it. */
+void h_set_slow_mode(bool slow);
+
 /* True when run under valgrind. */
 bool h_under_valgrind(void);
 

@@ -22,8 +22,9 @@ learner_file() {
 }
 
 # Every harness/wrong/LESSON/NAME.c is a mistake learners make; graded in place of its learner
-# file, it must lose points. The grader stops at the first test that catches it (and says which),
-# and time limits are cut to a third: a wrong solution that hangs costs seconds, not minutes.
+# file as make check grades (plainly, under chaos, and for races), it must lose points. The
+# grader stops at the first test that catches it (and says which), and time limits are cut to a
+# third: a wrong solution that hangs costs seconds, not minutes.
 wrong_solutions() {
 	for f in harness/wrong/[0-9][0-9]-*/*.c; do
 		[ -e "$f" ] || continue
@@ -35,10 +36,11 @@ wrong_solutions() {
 		fi
 		dir=$(scratch "wrong-$lesson-$name" "$lesson" "$file" "$f")
 		out=$T/wrong-$lesson-$name.log
-		mk IMPL="$dir" L="$lesson" build >"$out" 2>&1 # a wrong solution may not even build
+		mk IMPL="$dir" L="$lesson" check-bins >"$out" 2>&1 # a wrong solution may not even build
+		# As make check grades: plainly, under chaos and on a ThreadSanitizer build.
 		# shellcheck disable=SC2046
-		H_TIMEOUT_SCALE=0.34 timeout 300 "$GRADE" --mode check --first-failure \
-			$(mk -s IMPL="$dir" L="$lesson" print-grade-args) >>"$out" 2>&1
+		H_TIMEOUT_SCALE=0.34 timeout 300 "$GRADE" --mode check --first-failure --chaos 7 \
+			$(mk -s IMPL="$dir" L="$lesson" print-check-args) >>"$out" 2>&1
 		caught=$(sed -n 's/.*stopped at the first test that did not pass: \(.*\))$/\1/p' "$out")
 		[ -z "$caught" ] && grep -q "did not build" "$out" && caught="(it does not build)"
 		case "$name" in
@@ -71,7 +73,7 @@ grade_cases() {
 	{ cat "$sol" && echo "this does not compile"; } >"$broken"
 	dir=$(scratch broken 03-semaphore csem.c "$broken")
 	out=$T/case-broken.log
-	mk IMPL="$dir" RESULTS="$T/results-broken" check >"$out" 2>&1
+	mk IMPL="$dir" RESULTS="$T/results-broken" RACE=0 CHAOS=0 check >"$out" 2>&1
 	status=$?
 	expect grades "a lesson that does not build scores 0" "$out" '^  03-semaphore +(.\[[0-9;]*m)? *0/12'
 	if [ "$status" -ne 0 ] && awk '/^Score by lesson/ { on = 1; next } /^Score:/ { on = 0 }
@@ -85,9 +87,9 @@ grade_cases() {
 	# A stale binary is never graded: graded once as correct, then broken, it scores 0.
 	dir=$(scratch stale 03-semaphore csem.c "$sol")
 	out=$T/case-stale.log
-	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" check >"$out" 2>&1
+	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" RACE=0 CHAOS=0 check >"$out" 2>&1
 	echo "this does not compile" >>"$dir/03-semaphore/csem.c"
-	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" check >>"$out" 2>&1
+	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" RACE=0 CHAOS=0 check >>"$out" 2>&1
 	expect grades "the first check scores 12/12" "$out" '^Score: 12/12'
 	expect grades "a stale binary is not graded" "$out" 'did not build: the compiler'
 	expect grades "after the break it scores 0/12" "$out" '^Score: 0/12'
@@ -96,7 +98,7 @@ grade_cases() {
 	out=$T/case-unlisted.log
 	# shellcheck disable=SC2046
 	if "$GRADE" --mode check $(mk -s IMPL=solutions L=01 print-grade-args) \
-		--lesson 02-http "$T/no-such-list" "$T/no-such-bin" >"$out" 2>&1; then
+		--lesson 02-http "$T/no-such-list" "$T/no-such-bin" - >"$out" 2>&1; then
 		record "not ok" grades "a lesson that cannot be listed fails the check" "exit 0: see $out"
 	else
 		expect grades "a lesson that cannot be listed fails the check" "$out" 'cannot be graded'
@@ -105,7 +107,7 @@ grade_cases() {
 	# Two checks at once in one fresh build folder: both build, both grade right.
 	rm -rf "$T/concurrent"
 	for i in 1 2; do
-		$MAKE --no-print-directory BUILD="$T/concurrent" IMPL=solutions L=01 check \
+		$MAKE --no-print-directory BUILD="$T/concurrent" IMPL=solutions L=01 RACE=0 CHAOS=0 check \
 			>"$T/case-concurrent-$i.log" 2>&1 &
 	done
 	wait

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "task.h"
+
 /* ---- 1. the semaphore (csem.c) ---- */
 
 #define CSEM_VALUE_MAX INT_MAX /* the most permits a semaphore holds, as SEM_VALUE_MAX */
@@ -74,20 +76,8 @@ int csem_post(struct csem *s);
 
 /* ---- 2. a bounded gather on threads (gather_limited.c) ---- */
 
-/* A task, as in lesson 01: returns 0 and stores its answer in *value, or returns a negative
- * errno (then *value means nothing). Tasks may run on any thread, several at once. */
-typedef int (*task_fn)(void *arg, long *value);
-
-struct task {
-    task_fn fn;
-    void *arg; /* passed to fn as is; owned by the caller */
-};
-
-/* What one task gave back. */
-struct task_result {
-    int status; /* what fn returned: 0, or a negative errno */
-    long value; /* what fn stored through its value pointer; 0 if it failed */
-};
+/* A task (task_fn, struct task) and what it gives back (struct task_result), as in lesson 01:
+ * see task.h. */
 
 /* Runs every task exactly once, with at most limit of them running at any moment, and stores
  * each outcome in results[i] (input order, whatever order they finish in). As soon as one task
