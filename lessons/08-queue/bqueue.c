@@ -12,7 +12,8 @@
 int bq_init(struct bq *q, size_t capacity)
 {
     /* TODO: check the arguments, allocate capacity slots, set up the mutex and the two
-     * condition variables (timed on CLOCK_MONOTONIC), and start empty and open. */
+     * condition variables (on CLOCK_MONOTONIC: monotonic_cond_init, from "monotonic.h"), and
+     * start empty and open. */
     (void)q;
     (void)capacity;
     return -ENOSYS;

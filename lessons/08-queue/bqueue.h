@@ -60,7 +60,8 @@ struct bq {
 };
 
 /* Sets up q, empty, for at most capacity items. Both condition variables measure deadlines on
- * CLOCK_MONOTONIC (pthread_condattr_setclock), the clock of the timed forms' deadlines.
+ * CLOCK_MONOTONIC, the clock of the timed forms' deadlines (monotonic_cond_init, in
+ * lessons/common/monotonic.h, makes one so).
  * Returns 0; -EINVAL if q is NULL or capacity is 0 or above BQ_CAPACITY_MAX; -ENOMEM; or the
  * error of a failed pthread_*_init, negated (then nothing is left to destroy). Not thread-safe:
  * call it before any other thread can see q. */

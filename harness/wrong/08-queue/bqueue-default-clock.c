@@ -8,25 +8,17 @@
 #define NO_WAIT (&no_wait) /* a deadline that means "do not wait" */
 static const struct timespec no_wait;
 
-/* Sets up q's two condition variables, timed on CLOCK_MONOTONIC. Returns 0 or a negative errno,
- * with nothing left to destroy on failure. */
+/* Sets up q's two condition variables. Returns 0 or a negative errno, with nothing left to
+ * destroy on failure. */
 static int init_conds(struct bq *q)
 {
-    pthread_condattr_t attr;
-    int rc;
+    int rc = pthread_cond_init(&q->not_full, NULL); /* the default clock: CLOCK_REALTIME */
 
-    rc = pthread_condattr_init(&attr);
     if (rc != 0)
         return -rc;
-    /* The deadlines are on CLOCK_MONOTONIC, which never jumps; the condition variables must
-     * measure them on that clock too (their default is CLOCK_REALTIME). */
-    rc = pthread_cond_init(&q->not_full, &attr);
-    if (rc == 0) {
-        rc = pthread_cond_init(&q->not_empty, &attr);
-        if (rc != 0)
-            pthread_cond_destroy(&q->not_full);
-    }
-    pthread_condattr_destroy(&attr);
+    rc = pthread_cond_init(&q->not_empty, NULL);
+    if (rc != 0)
+        pthread_cond_destroy(&q->not_full);
     return -rc;
 }
 
