@@ -124,9 +124,10 @@ void bq_full_queue_blocks(void)
 #define ITEMS      100000 /* per producer */
 #define MPMC_CAP   8
 #define HANDOFFS   20000 /* items per producer through a queue of capacity 1 */
-#define STALL_MS   1000  /* no item moved for this long: a stall (see run_mpmc) */
-#define MAX_STALLS 1     /* stalls forgiven in one run */
-#define HOLDS      3     /* times the consumers stop for HOLD_MS, so that the queue fills */
+#define SLOWED     5 /* under a sanitizer or the chaos scheduler: loads this many times smaller */
+#define STALL_MS   1000 /* no item moved for this long: a stall (see run_mpmc) */
+#define MAX_STALLS 1    /* stalls forgiven in one run */
+#define HOLDS      3    /* times the consumers stop for HOLD_MS, so that the queue fills */
 #define HOLD_MS    20
 
 struct item {
@@ -194,7 +195,7 @@ static void consumer_fn(struct h_call *c)
 }
 
 /* Runs n_prod producers of n_items each and n_cons consumers through g.q; checks everything
- * came out once, in order per producer.
+ * came out once, in order per producer. With hold, the consumers are held back now and then.
  *
  * A stall (no item moved for STALL_MS) means every thread is asleep waiting for a wake-up that
  * never came. The test then wakes them all (a broadcast on both condition variables: a wake-up
@@ -202,7 +203,8 @@ static void consumer_fn(struct h_call *c)
  * stall. A queue that loses wake-ups stalls again and again. One stall is forgiven: the C
  * library of Debian 12 (glibc 2.36) has a rare lost wake-up of its own in pthread_cond_signal
  * (sourceware.org bug 25847), and a machine frozen for a second looks the same. */
-static bool run_mpmc(struct worker *w, int n_prod, int n_items, int n_cons, size_t *sampled_peak)
+static void run_mpmc(struct worker *w, int n_prod, int n_items, int n_cons, bool hold,
+                     size_t *sampled_peak)
 {
     long total = (long)n_prod * n_items, last = 0, dup = 0, lost = 0, bad = 0, disorder = 0;
     int64_t moved = h_now_ns(), hold_at = h_now_ns() + 50 * H_NS_PER_MS;
@@ -229,7 +231,7 @@ static bool run_mpmc(struct worker *w, int n_prod, int n_items, int n_cons, size
             last = now;
             moved = h_now_ns();
         }
-        if (n_items == ITEMS && holds < HOLDS && h_now_ns() >= hold_at) {
+        if (hold && holds < HOLDS && h_now_ns() >= hold_at) {
             atomic_store(&g.hold, true);
             h_sleep_ms(HOLD_MS);
             atomic_store(&g.hold, false);
@@ -297,7 +299,6 @@ static bool run_mpmc(struct worker *w, int n_prod, int n_items, int n_cons, size
              "%ld items came out before an item their producer had put earlier (seen by one "
              "consumer): first in, first out",
              disorder);
-    return true;
 }
 
 void bq_many_producers_many_consumers(void)
@@ -305,20 +306,20 @@ void bq_many_producers_many_consumers(void)
     static struct worker w[PRODUCERS + CONSUMERS];
     size_t sampled = 0;
     struct bq_stats st;
-    int threads = h_count_threads();
+    int threads = h_count_threads(), slowed = h_sanitized() ? SLOWED : 1;
 
     /* Hand-overs one at a time: most puts wait for a get and most gets for a put, so
      * producers and consumers are often asleep at the same moment. A wake-up lost here, or
      * spent on a thread that cannot go on (a producer woken for a full queue), can leave every
      * thread asleep for good. */
     H_ASSERT_RC_FATAL(bq_init(&g.q, 1), 0);
-    run_mpmc(w, PRODUCERS, HANDOFFS, CONSUMERS, &sampled);
+    run_mpmc(w, PRODUCERS, HANDOFFS / slowed, CONSUMERS, false, &sampled);
     H_ASSERT(sampled <= 1, "a queue of capacity 1 held %zu items", sampled);
     H_ASSERT_RC(bq_destroy(&g.q), 0);
 
     sampled = 0;
     H_ASSERT_RC_FATAL(bq_init(&g.q, MPMC_CAP), 0);
-    run_mpmc(w, PRODUCERS, ITEMS, CONSUMERS, &sampled);
+    run_mpmc(w, PRODUCERS, ITEMS / slowed, CONSUMERS, true, &sampled);
     st = bq_stats(&g.q);
     H_ASSERT(sampled <= MPMC_CAP && st.peak <= MPMC_CAP,
              "a queue of capacity %d held %zu items (seen from outside; bq_stats says %zu): "
@@ -407,7 +408,7 @@ static void spurious_handoffs(void)
     H_ASSERT_RC_FATAL(bq_init(&g.q, 1), 0);
     h_wake_reset();
     h_wake_spurious(2, 1);
-    run_mpmc(w, 1, SPURIOUS_ITEMS, 1, &sampled);
+    run_mpmc(w, 1, SPURIOUS_ITEMS, 1, false, &sampled);
     h_wake_spurious(0, 0);
     ws = h_wake_stats();
     H_ASSERT(ws.spurious > 0,
