@@ -63,6 +63,7 @@ struct consumer {
     struct h_call call; /* first: a consumer is a call */
     struct bq *q;
     size_t size;     /* the lines' size on the wire, '\n' included; 0: /drip's letters */
+    int late_ms;     /* sleeps this long before its first get */
     int slow_lines;  /* sleeps 1 ms after each of its first slow_lines lines */
     int close_after; /* closes q itself after this many lines (0: never) */
     long n;          /* lines it got */
@@ -101,6 +102,7 @@ static void consumer_fn(struct h_call *c)
     struct timespec give_up = ts_of(h_deadline_ms(GIVE_UP_MS));
     void *item;
 
+    h_sleep_ms(w->late_ms);
     while ((w->rc = bq_timedget(w->q, &item, &give_up)) == 0) {
         char *line = item;
         bool ok = line && (w->size ? is_line(line, w->n + 1, w->size) : is_drip(line, 40));
@@ -143,7 +145,7 @@ static struct run {
     struct bq q;
     struct consumer con;
     struct streamer str;
-} runs[2 * H_TRIES + 4];
+} runs[3 * H_TRIES + 4];
 static int runs_used;
 
 /* Waits for the consumer after the streamer returned; if the queue was never closed, closes it
@@ -331,6 +333,30 @@ static void watch_rss(void *arg)
         *peak = now;
 }
 
+#define LATE_MS    300  /* a consumer that takes nothing for this long... */
+#define LATE_LINES 200  /* ...of a body of this many lines back to back */
+#define LATE_CPU   0.25 /* the process's CPU share meanwhile, at most (best of 3) */
+
+/* One stream to a consumer that starts LATE_MS late, measured: the stream must wait for it
+ * asleep. Returns 0, or -1 if the stream went wrong. */
+static int late_consumer_stretch(void *arg, struct h_usage *u)
+{
+    const struct h_server *srv = arg;
+    struct consumer late = { .size = BIG_SIZE, .late_ms = LATE_MS };
+    char url[160];
+    struct run *r;
+    bool ok;
+
+    h_server_url(srv, url, sizeof(url), "/lines/%d?interval=0&size=%d", LATE_LINES, BIG_SIZE);
+    h_usage_start(u);
+    r = run_stream(url, 4, &late, NULL, NULL);
+    h_usage_stop(u);
+    ok = h_assert_rc(r->str.rc, 0, false, __FILE__, __LINE__, "stream_lines") &&
+         lines_ok(r, LATE_LINES, "a consumer that starts 300 ms late");
+    run_destroy(r);
+    return ok ? 0 : -1;
+}
+
 void stream_pauses_when_queue_is_full(void)
 {
     struct h_server srv;
@@ -374,6 +400,10 @@ void stream_pauses_when_queue_is_full(void)
                  "%d KiB: the body is being buffered, not paused",
                  peak - before, RSS_GROWTH_KB);
     run_destroy(r);
+    /* While the queue is full and nobody takes anything, the stream waits asleep. */
+    H_ASSERT_MOSTLY_ASLEEP_BEST("stream_lines with a full queue and a consumer 300 ms late "
+                                "(while paused, sleep in bq_put: no polling loop)",
+                                late_consumer_stretch, &srv, LATE_CPU);
     H_ASSERT_RC(h_server_stop(&srv), 0);
 }
 
