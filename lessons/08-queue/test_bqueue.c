@@ -21,6 +21,7 @@
 
 #define DEADLINE_MS 100  /* the timed waits' deadline */
 #define LATE_LIMIT  1.20 /* a timed wait may return this times its deadline late (best of 3) */
+#define FIFO_ROUNDS 250  /* rounds of up to 4 puts then 4 gets: the ring wraps many times */
 
 /* ---- waiters ---- */
 
@@ -149,7 +150,7 @@ void bq_keeps_fifo_order(void)
     H_ASSERT_RC(bq_timedget(&q, &item, &past), -ETIMEDOUT);
     /* Round and round the ring, with every form that finds what it needs at once (even with a
      * deadline in the past), and NULL as an item like any other. */
-    for (int round = 0; round < 1000; round++) {
+    for (int round = 0; round < FIFO_ROUNDS; round++) {
         int n = 1 + round % 4;
 
         for (int i = 0; i < n; i++) {
@@ -168,9 +169,9 @@ void bq_keeps_fifo_order(void)
         }
     }
     H_ASSERT(wrong == 0,
-             "%d of 1000 rounds of up to 4 puts then 4 gets went wrong (an error, a "
+             "%d of %d rounds of up to 4 puts then 4 gets went wrong (an error, a "
              "wrong depth or an item out of order): check the ring's wrap-around",
-             wrong);
+             wrong, FIFO_ROUNDS);
     st = bq_stats(&q);
     H_ASSERT_EQ(st.peak, 4);
     /* Only the two timed calls with a past deadline found they had to wait (the try forms never
