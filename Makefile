@@ -50,15 +50,14 @@ BASE_CFLAGS := -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow
                -Wstrict-prototypes -Wmissing-prototypes -g -pthread
 SAN_thread  := -O1 -fsanitize=thread
 SAN_address := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
-ifeq ($(SAN),)
-CFLAGS := $(BASE_CFLAGS) -O2
-else ifneq ($(SAN_$(SAN)),)
-CFLAGS := $(BASE_CFLAGS) $(SAN_$(SAN))
-LDFLAGS += $(SAN_$(SAN))
-else
+ifneq ($(SAN),)
+ifeq ($(SAN_$(SAN)),)
 $(error SAN must be thread or address, not '$(SAN)')
 endif
-PLAIN_CFLAGS := $(BASE_CFLAGS) -O2
+endif
+ifeq ($(wildcard $(IMPL)/.),)
+$(error IMPL=$(IMPL): no such folder (lessons, solutions, or a folder laid out like lessons/))
+endif
 LDLIBS := $(PKG_LIBS) -lm -pthread
 
 ifeq ($(V),1)
@@ -68,13 +67,15 @@ Q := @
 endif
 
 # ---- compiling ----
+# While grading, only the learner's own files are named as they compile (V=1 shows every
+# command); everywhere else each object and binary is.
 # One recipe for every object: written aside and renamed into place, so that a second make
 # running in the same checkout never reads half an object, and with its dependencies in a .d
 # file beside it. A failed compile leaves no object, not last time's. $(1) is the flags, $(2)
 # the include path, $(3) what else to do on failure.
 define compile
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $<")
+	@$(if $(and $(Q),$(or $(if $(SOFT),,1),$(is_learner))),echo "  CC      $<$(if $(filter-out $(TOOL),$(tc_of)),   (for $(tc_of)))")
 	$(Q)$(CC) $(1) $(PKG_CFLAGS) $(2) -MMD -MP -MF $(@:.o=.d).$$$$ -MT $@ -c $< -o $@.$$$$ && \
 	  mv -f $(@:.o=.d).$$$$ $(@:.o=.d) && mv -f $@.$$$$ $@ || \
 	  { rm -f $@ $@.$$$$ $(@:.o=.d).$$$$; $(3) exit 1; }
@@ -82,7 +83,7 @@ endef
 # The same for linking; a failed link leaves no binary at all (not last time's).
 define link
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $@")
+	@$(if $(and $(Q),$(if $(SOFT),,1)),echo "  LD      $@")
 	$(Q)$(CC) $(1) $(filter %.o,$^) $(2) -o $@.$$$$ && mv -f $@.$$$$ $@ || \
 	  { rm -f $@ $@.$$$$; $(3) exit 1; }
 endef
@@ -127,7 +128,7 @@ $(foreach tc,$(TOOLCHAINS),$(eval $(call harness_rule,$(tc))))
 lesson_of = $(notdir $(patsubst %/,%,$(dir $<)))
 lesson_inc = -Ilessons/$(lesson_of) -Ilessons/common \
              $(if $(filter test_% bench_%,$(notdir $<)),$(KIT_VIEW) $(INC_bench))
-is_learner = $(if $(filter test_% bench_%,$(notdir $<)),,$(filter-out common,$(lesson_of)))
+is_learner = $(if $(filter harness/% test_% bench_%,$< $(notdir $<)),,$(filter-out common,$(lesson_of)))
 fence = $(if $(is_learner),&& { bad=$$(tr -s ' \\' '\n\n' <$(@:.o=.d) | sed -n 's/:*$$//; /\.h$$/p' | \
           grep -v -E '^(/|lessons/$(lesson_of)/[^/]+$$|lessons/common/[^/]+$$)' | sort -u); \
           [ -z "$$bad" ] || { echo "$<: lesson code may include only its lesson's headers and \
@@ -231,7 +232,7 @@ comma := ,
 # While grading or measuring, a lesson whose code does not build must not stop the others: its
 # compiler errors are shown, its link is skipped (its binary stays absent, and it scores 0), and
 # make goes on. Elsewhere a failure stops make.
-SOFT := $(filter check watch bench plots progress,$(MAKECMDGOALS))
+SOFT := $(filter check watch bench plots progress wrong-bins,$(MAKECMDGOALS))
 define soft_link
 	$(if $(and $(SOFT),$(filter-out $(wildcard $(filter %.o,$^)),$(filter %.o,$^))),\
 	  @rm -f $@; echo "  (not linking $@: some of its code did not compile)",\
@@ -244,6 +245,23 @@ RACE_TC := $(if $(filter 1,$(RACE)),$(if $(filter thread,$(SAN)),,$(COMPILER)-th
 $(foreach tc,$(sort $(TOOL) $(RACE_TC)),$(foreach i,$(IMPLS),$(foreach l,$(ALL_LESSONS),\
   $(eval $(call lesson_rules,$(l),$(i),$(tc))))))
 $(foreach l,$(ALL_LESSONS),$(eval $(call list_rules,$(l))))
+
+# The kit's tests build every wrong solution at once: WRONG_IMPLS is a list of folders laid out
+# like lessons/, each holding one lesson's file(s). wrong-bins builds their test binaries (and
+# their race builds too with WRONG_RACE=1), in one make that can run jobs side by side;
+# print-wrong-args gives the grader a --lesson for each, named after its folder.
+WRONG_IMPLS ?=
+WRONG_RACE ?=
+wrong_lesson = $(notdir $(patsubst %/,%,$(dir $(firstword $(wildcard $(1)/[0-9][0-9]-*/*.c)))))
+wrong_tcs := $(TOOL) $(if $(WRONG_RACE),$(COMPILER)-thread)
+$(foreach d,$(WRONG_IMPLS),$(foreach tc,$(wrong_tcs),\
+  $(eval $(call lesson_rules,$(call wrong_lesson,$(d)),$(d),$(tc)))))
+wrong_bin = $($(call wrong_lesson,$(1))_$(1)_$(2)_BIN)
+wrong-bins: $(GRADE) $(foreach d,$(WRONG_IMPLS),$(foreach tc,$(wrong_tcs),$(call wrong_bin,$(d),$(tc))) \
+              $($(call wrong_lesson,$(d))_LIST))
+print-wrong-args:
+	@echo $(foreach d,$(WRONG_IMPLS),--lesson $(d) $($(call wrong_lesson,$(d))_LIST) \
+	  $(call wrong_bin,$(d),$(TOOL)) $(if $(WRONG_RACE),$(call wrong_bin,$(d),$(COMPILER)-thread),-))
 
 # bins_of(impl[, toolchain]): the chosen lessons' test binaries; benches_of(impl): every
 # lesson's benchmarks.
@@ -279,7 +297,8 @@ print-latencyd:
 
 # ---- what people run ----
 .DEFAULT_GOAL := all
-.PHONY: all build build-all harness-tests print-grade-args print-check-args check-bins print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
+.PHONY: all build build-all harness-tests print-grade-args print-check-args check-bins \
+        wrong-bins print-wrong-args check-banner print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
         reset watch lint format valgrind bench bench-build plots deps-plots server bench-server fuzz
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -293,11 +312,15 @@ build-all: build harness-tests
 
 # Builds what it can (a lesson that does not compile scores 0, with the compiler's errors
 # above the table, and the others are still graded), then grades.
-check: deps-quiet $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
+check: deps-quiet check-banner $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
 	@mkdir -p $(RESULTS)
 	@$(GRADE) --mode check --json $(RESULTS)/results.json --state $(RESULTS)/results.tsv $(SAN_ARGS) \
 	  $(CHAOS_ARGS) $(if $(T),--only $(T)) $(if $(filter 1,$(V)),-v) \
 	  $(call grade_args,$(IMPL),$(RACE_TC))
+
+# Says what a first, long build is doing (a second one has nothing to build and says nothing).
+check-banner:
+	@[ -x $(GRADE) ] || echo "make check: building the harness and your lessons (about a minute, once)..."
 
 # The kit's own tests: every solution passes, every stub fails, the harness catches bad tests,
 # sanitizers stay quiet. What CI runs.

@@ -29,6 +29,11 @@ bool h_under_valgrind(void);
  * Returns the count, or a negative errno if /proc cannot be read. */
 int h_tasks_of_uid(uid_t uid);
 
+/* Threads of process pid that are running or waiting for a CPU (state R) now, or a negative
+ * errno. A thread in a busy loop is always in R, even on a machine too busy to give it much CPU
+ * time; a thread blocked in a wait is in S. */
+int h_proc_runnable_threads(pid_t pid);
+
 /* CPU time (user + system) that process pid has used, in nanoseconds, or -1 if it cannot be
  * read. */
 int64_t h_proc_cpu_ns(pid_t pid);

@@ -92,23 +92,32 @@ static const char *signal_name(int sig)
     case SIGPIPE:
         return "SIGPIPE (a write to a pipe or socket nobody reads)";
     case SIGKILL:
-        return "SIGKILL (killed: out of memory?)";
+        return "SIGKILL (killed outright: by the code under test itself, or by the system when "
+               "memory ran out)";
+    case SIGALRM:
+        return "SIGALRM (a timer the code set with alarm() or timer_create went off, and nothing "
+               "handled it)";
     case SIGTERM:
         return "SIGTERM";
     case SIGINT:
         return "SIGINT";
-    default:
-        return strsignal(sig);
+    default: {
+        static char other[128];
+
+        snprintf(other, sizeof(other), "SIG%s (%s)", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+                 strsignal(sig));
+        return other;
+    }
     }
 }
 
-static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_ns)
+static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_ns, bool running)
 {
     double wall = timeout_ms / 1000.0, cpu = cpu_ns >= 0 ? h_ns_to_s(cpu_ns) : -1;
 
     if (cpu < 0)
         snprintf(o->message, sizeof(o->message), "no result after %.1f s", wall);
-    else if (cpu > 0.5 * wall)
+    else if (cpu > 0.5 * wall || running)
         snprintf(o->message, sizeof(o->message),
                  "no result after %.1f s, and it used %.1f s of CPU meanwhile: a busy loop, or "
                  "a wait that spins instead of sleeping?",
@@ -121,15 +130,25 @@ static void timeout_message(struct h_outcome *o, int timeout_ms, long long cpu_n
 }
 
 void h_judge(struct h_outcome *o, const struct h_records *rec, const struct h_scan *scan, pid_t pid,
-             int status, int timed_out, int timeout_ms, long long cpu_at_timeout_ns)
+             int status, int timed_out, int timeout_ms, long long cpu_at_timeout_ns,
+             bool running_at_timeout)
 {
     struct h_report r;
 
     h_records_parse(rec, pid, &r);
     o->failures = r.failures;
     if (timed_out) {
+        size_t printed = o->output_len + o->output_dropped;
+
         o->verdict = H_TIMEOUT;
-        timeout_message(o, timeout_ms, cpu_at_timeout_ns);
+        timeout_message(o, timeout_ms, cpu_at_timeout_ns, running_at_timeout);
+        if (printed > (1u << 20)) { /* what kept it busy may be printing, not waiting */
+            size_t len = strlen(o->message);
+
+            snprintf(o->message + len, sizeof(o->message) - len,
+                     " It printed %.1f MB meanwhile: is something printing in a loop?",
+                     (double)printed / (1 << 20));
+        }
     } else if (WIFSIGNALED(status)) {
         o->verdict = H_CRASH;
         snprintf(o->message, sizeof(o->message), "killed by %s", signal_name(WTERMSIG(status)));
@@ -188,8 +207,7 @@ struct access {
     char where[160];
 };
 
-/* Is this frame's file the code under test: not a test file, not the harness, not a library? */
-static int frame_is_learners(const char *path, size_t len)
+bool h_is_learners_file(const char *path, size_t len)
 {
     const char *base = path;
 
@@ -241,7 +259,7 @@ static void read_frame(const char *line, const char *eol, struct access *a)
     if (a->where[0] || !fn || !(fn = memchr(fn, ' ', (size_t)(eol - fn))) ||
         !(file = memchr(fn + 1, ' ', (size_t)(eol - fn - 1))) ||
         !(colon = memchr(file + 1, ':', (size_t)(eol - file - 1))) ||
-        !frame_is_learners(file + 1, (size_t)(colon - file - 1)))
+        !h_is_learners_file(file + 1, (size_t)(colon - file - 1)))
         return;
     for (base = colon; base > file + 1 && base[-1] != '/'; base--)
         ;

@@ -21,11 +21,33 @@ learner_file() {
 	[ "$(echo "$files" | wc -w)" -eq 1 ] && echo "$files"
 }
 
+# first_failure STATE DIR: the first test of DIR's rows in the grader's STATE that did not pass.
+first_failure() {
+	awk -F '\t' -v d="$2" '$1 == d && $3 != "PASS" && $3 != "SKIP" { print $2; exit }' "$1"
+}
+
+# grade_wrong LABEL RACE DIR...: builds the wrong solutions in DIR... (their race builds too if
+# RACE is 1) in one make, grades them in one run of the grader, as make check grades (plainly,
+# under chaos, and for races when built), stopping each at its first failed test; the state
+# file it leaves says which test caught each.
+grade_wrong() {
+	label=$1 race=$2
+	shift 2
+	mk -j2 WRONG_IMPLS="$*" WRONG_RACE="$([ "$race" = 1 ] && echo 1)" wrong-bins \
+		>"$T/wrong-$label-build.log" 2>&1 # a wrong solution may not even build
+	rm -f "$T/wrong-$label.tsv"
+	# shellcheck disable=SC2046
+	H_TIMEOUT_SCALE=0.34 timeout 900 "$GRADE" --mode check --first-failure --chaos 7 \
+		--state "$T/wrong-$label.tsv" $(mk -s WRONG_IMPLS="$*" \
+		WRONG_RACE="$([ "$race" = 1 ] && echo 1)" print-wrong-args) >"$T/wrong-$label.log" 2>&1
+}
+
 # Every harness/wrong/LESSON/NAME.c is a mistake learners make; graded in place of its learner
-# file as make check grades (plainly, under chaos, and for races), it must lose points. The
-# grader stops at the first test that catches it (and says which), and time limits are cut to a
-# third: a wrong solution that hangs costs seconds, not minutes.
+# file as make check grades, it must lose points. Time limits are cut to a third (one that
+# hangs costs seconds, not minutes), and the grader stops each at the first test that catches
+# it. Those that get through plainly and under chaos are graded again with the race pass.
 wrong_solutions() {
+	dirs=""
 	for f in harness/wrong/[0-9][0-9]-*/*.c; do
 		[ -e "$f" ] || continue
 		lesson=$(basename "$(dirname "$f")") name=$(basename "$f" .c)
@@ -34,24 +56,32 @@ wrong_solutions() {
 			record "not ok" wrong "$lesson/$name" "which file does it replace? name it <file>-<mistake>.c"
 			continue
 		fi
-		dir=$(scratch "wrong-$lesson-$name" "$lesson" "$file" "$f")
-		out=$T/wrong-$lesson-$name.log
-		mk IMPL="$dir" L="$lesson" check-bins >"$out" 2>&1 # a wrong solution may not even build
-		# As make check grades: plainly, under chaos and on a ThreadSanitizer build.
-		# shellcheck disable=SC2046
-		H_TIMEOUT_SCALE=0.34 timeout 300 "$GRADE" --mode check --first-failure --chaos 7 \
-			$(mk -s IMPL="$dir" L="$lesson" print-check-args) >>"$out" 2>&1
-		caught=$(sed -n 's/.*stopped at the first test that did not pass: \(.*\))$/\1/p' "$out")
-		[ -z "$caught" ] && grep -q "did not build" "$out" && caught="(it does not build)"
+		dirs="$dirs $(scratch "wrong-$lesson-$name" "$lesson" "$file" "$f")"
+	done
+	[ -n "$dirs" ] || return 0
+	# shellcheck disable=SC2086
+	grade_wrong plain 0 $dirs
+	again=""
+	for dir in $dirs; do
+		[ -n "$(first_failure "$T/wrong-plain.tsv" "$dir")" ] || again="$again $dir"
+	done
+	# shellcheck disable=SC2086
+	[ -n "$again" ] && grade_wrong race 1 $again
+	for dir in $dirs; do
+		name=$(basename "$dir")
+		caught=$(first_failure "$T/wrong-plain.tsv" "$dir")
+		[ -z "$caught" ] && [ -f "$T/wrong-race.tsv" ] &&
+			caught=$(first_failure "$T/wrong-race.tsv" "$dir") && [ -n "$caught" ] &&
+			caught="$caught (race pass)"
 		case "$name" in
 		*includes-the-harness*)
-			grep -q "lesson code may include only" "$out" || caught=""
+			grep -q "$name.*lesson code may include only" "$T/wrong-plain-build.log" || caught=""
 			;;
 		esac
 		if [ -n "$caught" ]; then
-			record ok wrong "$lesson/$name" "caught by $caught"
+			record ok wrong "${name#wrong-}" "caught by $caught"
 		else
-			record "not ok" wrong "$lesson/$name" "got full marks (or the wrong verdict): its mistake is no longer caught; see $out"
+			record "not ok" wrong "${name#wrong-}" "got full marks: its mistake is no longer caught; see $T/wrong-*.log"
 		fi
 	done
 }

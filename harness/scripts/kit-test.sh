@@ -147,6 +147,24 @@ else
 	tail -n 8 "$T/fuzz.log"
 fi
 
+step "the lessons' headers: no two define the same thing"
+# One program that includes every lesson's header (and lessons/common/) must compile: a type
+# that two lessons both define would be a redefinition.
+{
+	for h in lessons/common/*.h lessons/[0-9][0-9]-*/*.h; do
+		case "$(basename "$h")" in test_*) ;; *) printf '#include "%s"\n' "$h" ;; esac
+	done
+	echo 'int main(void) { return 0; }'
+} >"$T/all_headers.c"
+# shellcheck disable=SC2046
+if cc -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I. -Ilessons/common \
+	$(for d in lessons/[0-9][0-9]-*/; do printf -- '-I%s ' "$d"; done) $(pkg-config --cflags libcurl) \
+	-fsyntax-only "$T/all_headers.c" >"$T/all_headers.log" 2>&1; then
+	record ok headers "every lesson header in one program" ""
+else
+	record "not ok" headers "every lesson header in one program" "$(head -n 3 "$T/all_headers.log" | tr '\n' ' ')"
+fi
+
 step "style"
 if command -v clang-format >/dev/null 2>&1; then
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null)

@@ -34,7 +34,8 @@ int run_sequential(const struct task *tasks, size_t n, struct task_result *resul
  * Returns 0 once every task has run, or -EINVAL as run_sequential. If a thread cannot be
  * created, the tasks already started are still waited for, the task that could not start and
  * every later one get that error as their status (they never run), and the call returns it
- * (for example -EAGAIN). */
+ * (for example -EAGAIN). -ENOMEM if memory for its own bookkeeping runs out (before any task
+ * has started: none runs, and results is untouched). */
 int run_gather(const struct task *tasks, size_t n, struct task_result *results);
 
 #endif

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "fetch.h"
 #include "task.h"
 
 /* How wait_for tells a task to stop: a struct cancel_token (task.h), which wait_for owns (the
@@ -74,17 +75,14 @@ int wait_for(const struct timed_task *task, int timeout_ms, struct task_result *
 
 /* ---- part 2: a timeout for an HTTP request ---- */
 
-/* A response. body is NUL-terminated (so that it prints as a string) and malloc'd; the
- * caller frees it with free(). */
-struct fetch_result {
-    long status; /* the HTTP status code: 200, 404... */
-    char *body;  /* the response's body, NUL-terminated; NULL when the call failed */
-    size_t size; /* bytes in body, not counting the NUL */
-};
+/* A response: a struct fetch_result (lessons/common/fetch.h). body is NUL-terminated and
+ * malloc'd; the caller frees it (fetch_result_free). */
 
 /* GETs url with libcurl, all of it (connecting, sending, receiving the whole body) within
  * timeout_ms milliseconds. Blocks the calling thread for at most about that long.
  * Returns 0 when a whole response arrived in time, whatever its HTTP status (in out->status);
+ * otherwise a negative errno, which is also out->error (libcurl's code and words in
+ * out->curl_code and out->curl_text: fetch.h's fetch_finish records all of it):
  * -ETIMEDOUT when the time ran out first, with nothing in *out (body NULL); timeout_ms 0 means
  * no time at all: -ETIMEDOUT at once, with no request sent; -ECONNREFUSED when nothing listens
  * at the address; -EINVAL if url or out is NULL, timeout_ms is negative, or libcurl cannot use

@@ -23,6 +23,7 @@ struct timespec monotonic_deadline(int64_t ms)
     /* Add in nanoseconds, then carry: tv_nsec past 999,999,999 is an invalid time, and a wait
      * given one fails at once with EINVAL. */
     int64_t ns = (int64_t)now.tv_nsec + ms % 1000 * 1000000;
-    return (struct timespec){ .tv_sec = now.tv_sec + (time_t)(ms / 1000) + (time_t)(ns / 1000000000),
+    return (struct timespec){ .tv_sec =
+                                  now.tv_sec + (time_t)(ms / 1000) + (time_t)(ns / 1000000000),
                               .tv_nsec = (long)(ns % 1000000000) };
 }
