@@ -151,6 +151,22 @@ static int gather_output(const struct ld_server *s, const struct ld_conn *c, str
     return n;
 }
 
+/* /lines, everything so far sent: hangs up if the answer is to fail here (the client sees a
+ * body shorter than its Content-Length), or waits for the next line's time. Returns false if c
+ * was closed. */
+static bool lines_wait(struct ld_server *s, struct ld_conn *c)
+{
+    if (c->lines.fail_after > 0 && c->lines.sent >= c->lines.fail_after) {
+        ld_conn_close(s, c);
+        return false;
+    }
+    if (ld_heap_arm(&s->timers, &c->timer, c->lines.due_ns) != 0) {
+        ld_conn_close(s, c);
+        return false;
+    }
+    return watch(s, c, EPOLLRDHUP);
+}
+
 /* Sends what may be sent, all of it in one sendmsg when the socket takes it (one write per
  * response: split writes meet Nagle and delayed ACKs). */
 static bool send_answer(struct ld_server *s, struct ld_conn *c)
@@ -158,12 +174,20 @@ static bool send_answer(struct ld_server *s, struct ld_conn *c)
     struct iovec iov[LD_IOV];
     int n;
 
-    while ((n = gather_output(s, c, iov)) > 0) {
-        struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+    for (;;) {
+        struct msghdr msg = { .msg_iov = iov };
+        ssize_t sent;
+        size_t from_head;
+
+        n = gather_output(s, c, iov);
+        if (n == 0 && ld_lines_next(c)) /* /lines: the next line, if its time has come */
+            n = gather_output(s, c, iov);
+        if (n == 0)
+            break;
+        msg.msg_iovlen = (size_t)n;
         /* MSG_NOSIGNAL: a client gone away makes this fail with EPIPE instead of raising
          * SIGPIPE, without touching the process's signal handling. */
-        ssize_t sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-        size_t from_head;
+        sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 
         if (sent < 0 && errno == EINTR)
             continue;
@@ -186,6 +210,8 @@ static bool send_answer(struct ld_server *s, struct ld_conn *c)
     }
     if (c->body_sent < c->body_len) /* a drip between two bytes: its timer is armed */
         return watch(s, c, EPOLLRDHUP);
+    if (c->lines.sent < c->lines.total)
+        return lines_wait(s, c);
     return finish_answer(s, c);
 }
 
@@ -292,6 +318,8 @@ void ld_conn_timer(struct ld_server *s, struct ld_conn *c)
         c->state = LD_SENDING;
         break;
     case LD_SENDING:
+        if (c->lines.sent < c->lines.total && c->head_sent == c->head_len)
+            break;                          /* /lines: the next line's time has come */
         if (c->body_ready == c->body_len) { /* the send timeout: the client stopped reading */
             ld_conn_close(s, c);
             return;

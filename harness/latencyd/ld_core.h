@@ -36,6 +36,17 @@ enum ld_state {
                    * Timer: LD_LINGER_MS */
 };
 
+/* A /lines answer (ld_routes.c): its lines are rendered one at a time into head[], each once
+ * the one before is sent and its time has come. total 0: not a /lines answer. */
+struct ld_lines {
+    long total;          /* lines in the body (its Content-Length is total * size) */
+    long sent;           /* lines rendered so far */
+    long fail_after;     /* hang up after this many lines, the body cut short (0: never) */
+    size_t size;         /* bytes per line, its '\n' included */
+    int64_t interval_ns; /* between two lines (0: back to back, as fast as the client reads) */
+    int64_t due_ns;      /* when the next line may go */
+};
+
 struct ld_conn {
     int fd;
     enum ld_state state;
@@ -55,6 +66,7 @@ struct ld_conn {
     size_t head_len, head_sent;
     size_t body_len, body_ready, body_sent;
     int64_t drip_interval_ns;
+    struct ld_lines lines;
 
     /* The request: bytes read and not yet consumed, and how far they were searched. */
     size_t in_len, scanned;
@@ -85,6 +97,10 @@ void ld_conn_close(struct ld_server *s, struct ld_conn *c);
 /* ld_routes.c: answers the request req on c. Sets c->state to LD_WAITING (with the timer
  * armed, or not for /stall) or LD_SENDING (answer prepared, to be sent now). */
 void ld_route(struct ld_server *s, struct ld_conn *c, const struct ld_request *req);
+
+/* /lines: once everything before it is sent, renders the next line into c->head if its time has
+ * come (and the answer is not to fail here). Returns true if it did. */
+bool ld_lines_next(struct ld_conn *c);
 
 /* Prepares an answer in c: the status line and headers (Content-Length, Connection as
  * c->keep_alive says), then text, then pattern_len bytes of the pattern; no body at all for a

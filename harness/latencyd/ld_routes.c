@@ -19,6 +19,8 @@ static const char index_text[] =
     "  /status/<code>            that status code\n"
     "  /stall                    never answers\n"
     "  /drip/<n>?interval=<ms>   n bytes, one every interval ms\n"
+    "  /lines/<n>?interval=<ms>&size=<bytes>&fail=<k>\n"
+    "                            n numbered lines, one every interval ms; cut after k\n"
     "  /stats, /stats/reset      what the server counted, as JSON; zero it\n";
 
 /* Appends to c->head; false once it no longer fits. */
@@ -64,6 +66,7 @@ void ld_respond(struct ld_conn *c, int status, const char *content_type, const c
     c->body_len = c->body_ready = head_only || bodyless ? 0 : pattern_len;
     c->body_sent = 0;
     c->drip_interval_ns = 0;
+    c->lines = (struct ld_lines){ 0 };
     c->state = LD_SENDING;
 }
 
@@ -202,6 +205,80 @@ static bool path_is(const struct ld_request *req, const char *path)
     return req->path_len == strlen(path) && memcmp(req->path, path, req->path_len) == 0;
 }
 
+/* ---- /lines ---- */
+
+/* The number after key= in req's query, in [0, max]: 1 and *value set; 0 if the query has no
+ * such key (*value untouched); -1 if its value is not a number in range. */
+static int query_number(const struct ld_request *req, const char *key, long max, long *value)
+{
+    const char *q = req->query, *end;
+    size_t klen = strlen(key);
+
+    if (!q) /* no '?' in the target: NULL + 0 would be undefined */
+        return 0;
+    end = q + req->query_len;
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        const char *stop = amp ? amp : end;
+
+        if ((size_t)(stop - q) > klen && memcmp(q, key, klen) == 0 && q[klen] == '=')
+            return parse_number(q + klen + 1, (size_t)(stop - q) - klen - 1, max, value) == 0 ? 1
+                                                                                              : -1;
+        q = amp ? amp + 1 : end;
+    }
+    return 0;
+}
+
+/* /lines/<n>?interval=<ms>&size=<bytes>&fail=<k> (see ld_server.h). Returns 0 if path is not
+ * /lines/, else 1 (answered or refused). */
+static int lines_route(struct ld_conn *c, const struct ld_request *req)
+{
+    bool head_only = req->method == LD_HEAD;
+    long n, ms = LD_LINES_INTERVAL_MS, size = LD_LINES_SIZE, fail = 0;
+    int rc;
+
+    if ((rc = number_after(c, req, "/lines/", LD_MAX_LINES, &n)) <= 0)
+        return rc != 0;
+    if (query_number(req, "interval", LD_MAX_DRIP_INTERVAL_MS, &ms) < 0 ||
+        query_number(req, "size", LD_MAX_LINE_SIZE, &size) < 0 || size < LD_MIN_LINE_SIZE ||
+        query_number(req, "fail", LD_MAX_LINES, &fail) < 0) {
+        ld_respond(c, 400, "text/plain",
+                   "400 Bad Request: /lines wants interval=0..10000, size=8..512, fail=<k>\n", 0,
+                   head_only);
+        return 1;
+    }
+    ld_respond(c, 200, "text/plain", NULL, (size_t)(n * size), head_only);
+    c->body_len = c->body_ready = 0; /* the body is the lines, rendered one by one */
+    if (!head_only)
+        c->lines = (struct ld_lines){ .total = n,
+                                      .fail_after = fail,
+                                      .size = (size_t)size,
+                                      .interval_ns = ms * H_NS_PER_MS,
+                                      .due_ns = h_now_ns() + ms * H_NS_PER_MS };
+    return 1;
+}
+
+_Static_assert(LD_MAX_LINE_SIZE <= LD_RESPONSE_HEAD, "a /lines line is rendered into head[]");
+
+bool ld_lines_next(struct ld_conn *c)
+{
+    struct ld_lines *l = &c->lines;
+    int digits;
+
+    if (l->sent == l->total || (l->fail_after > 0 && l->sent >= l->fail_after) ||
+        h_now_ns() < l->due_ns)
+        return false;
+    /* Line k: k in six digits, a space, letters 'a'..'z' repeated, '\n'; size bytes in all. */
+    digits = snprintf(c->head, sizeof(c->head), "%06ld ", ++l->sent);
+    for (size_t i = (size_t)digits; i + 1 < l->size; i++)
+        c->head[i] = (char)('a' + (i - (size_t)digits) % 26);
+    c->head[l->size - 1] = '\n';
+    c->head_len = l->size;
+    c->head_sent = 0;
+    l->due_ns += l->interval_ns;
+    return true;
+}
+
 void ld_route(struct ld_server *s, struct ld_conn *c, const struct ld_request *req)
 {
     bool head_only = req->method == LD_HEAD;
@@ -227,7 +304,7 @@ void ld_route(struct ld_server *s, struct ld_conn *c, const struct ld_request *r
         ld_respond(c, 405, "text/plain", "405 Method Not Allowed: GET or HEAD only\n", 0, false);
         return;
     }
-    if (slow_route(s, c, req))
+    if (slow_route(s, c, req) || lines_route(c, req))
         return;
     if ((rc = number_after(c, req, "/bytes/", LD_MAX_BYTES, &v)) != 0) {
         if (rc > 0)

@@ -13,6 +13,14 @@
  *   /stall           never answers; the request stays in flight until the client goes away
  *   /drip/<n>?interval=<ms>   200 with n bytes (0..LD_MAX_DRIP), the head at once and then one
  *                    byte every interval ms (1..LD_MAX_DRIP_INTERVAL_MS, default 100)
+ *   /lines/<n>?interval=<ms>&size=<bytes>&fail=<k>
+ *                    200 with n lines (0..LD_MAX_LINES) of size bytes each (LD_MIN_LINE_SIZE..
+ *                    LD_MAX_LINE_SIZE, default 32), the head at once and then one line every
+ *                    interval ms (0..LD_MAX_DRIP_INTERVAL_MS, default 100; 0: back to back, as
+ *                    fast as the client reads). Line k (from 1) is k in six digits, a space,
+ *                    'a'..'z' repeated, '\n': "000001 abcdefghijklmnopqrstuvwx\n". With fail=k
+ *                    (1..n), the server hangs up after line k: the body ends short of its
+ *                    Content-Length, as when a server fails mid-body
  *   /stats           JSON: {"requests":R,"connections":C,"in_flight":F,"peak_in_flight":P,
  *                    "refused":X,"header_timeouts":T} (see struct ld_stats)
  *   /stats/reset     zeroes the counters (the peak restarts from what is in flight now)
@@ -29,6 +37,11 @@
 #define LD_MAX_BYTES            (64L << 20) /* largest /bytes body: 64 MiB */
 #define LD_MAX_DRIP             100000      /* largest /drip body */
 #define LD_MAX_DRIP_INTERVAL_MS 10000       /* longest pause between two dripped bytes */
+#define LD_MAX_LINES            100000      /* most lines in a /lines body */
+#define LD_MIN_LINE_SIZE        8           /* a /lines line: six digits, a space and '\n'... */
+#define LD_MAX_LINE_SIZE        512         /* ...up to this many bytes in all */
+#define LD_LINES_SIZE           32          /* /lines' line size when the query names none */
+#define LD_LINES_INTERVAL_MS    100         /* /lines' pause between lines when it names none */
 #define LD_HEADER_TIMEOUT_MS    10000       /* default: a request head must arrive within 10 s */
 #define LD_IDLE_TIMEOUT_MS      60000       /* default: an idle keep-alive connection is closed */
 #define LD_DEFAULT_PORT         8080        /* what `make server` listens on */

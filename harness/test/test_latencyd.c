@@ -160,6 +160,58 @@ static void latencyd_drip_is_slow_and_stall_never_answers(void)
     stop();
 }
 
+/* /lines: numbered lines, one per interval (the first one interval after the head), keep-alive
+ * after a whole body; with fail=k, a hang-up after line k; bad parameters get 400. */
+static void latencyd_lines_come_one_per_interval(void)
+{
+    static const char want[] = "000001 abcdefgh\n000002 abcdefgh\n000003 abcdefgh\n"
+                               "000004 abcdefgh\n";
+    static const char second[] = "GET /lines/3?interval=200 HTTP/1.1\r\n\r\n";
+    char body[BODY_CAP], first[256];
+    struct ld_response r = { .body = body, .body_cap = sizeof(body) };
+    int fd;
+    ssize_t n;
+    int64_t t0, first_ns, took;
+
+    start(NULL);
+    fd = connect_srv();
+    t0 = h_now_ns();
+    H_ASSERT_EQ(exchange(fd, "GET /lines/4?interval=50&size=16 HTTP/1.1\r\n\r\n", &r, false), 200);
+    took = h_now_ns() - t0;
+    H_ASSERT(strcmp(body, want) == 0, "/lines/4?interval=50&size=16 body is '%s'", body);
+    H_ASSERT_EQ(r.content_length, 64);
+    H_ASSERT(took >= 200 * H_NS_PER_MS, "4 lines 50 ms apart came in %.3f s, want >= 0.200 s",
+             h_ns_to_s(took));
+    /* The same connection (keep-alive): the head comes at once, the first line an interval
+     * later, on its own. */
+    t0 = h_now_ns();
+    H_ASSERT_RC(ld_client_send(fd, second, strlen(second)), 0);
+    n = recv(fd, first, sizeof(first), 0); /* the head, in one write: nothing of the body */
+    H_ASSERT(n > 4 && memcmp(first + n - 4, "\r\n\r\n", 4) == 0,
+             "the head of /lines did not come alone, its first line an interval later");
+    n = recv(fd, first, sizeof(first), 0);
+    first_ns = h_now_ns() - t0;
+    H_ASSERT(n == 32 && memcmp(first, "000001 abcdefghijklmnopqrstuvwx\n", 32) == 0,
+             "the first line of /lines/3 came as %zd bytes", n);
+    H_ASSERT(first_ns >= 200 * H_NS_PER_MS && first_ns < 400 * H_NS_PER_MS,
+             "the first line 200 ms apart came after %.3f s", h_ns_to_s(first_ns));
+    close(fd);
+    /* Cut short after 2 of 5 lines: the client sees the close before Content-Length's end. */
+    fd = connect_srv();
+    H_ASSERT_EQ(exchange(fd, "GET /lines/5?interval=1&fail=2 HTTP/1.1\r\n\r\n", &r, false),
+                -EPROTO);
+    H_ASSERT_EQ(r.body_len, 64);
+    H_ASSERT(closed_by_server(fd), "/lines/5?fail=2 left the connection open after 2 lines");
+    close(fd);
+    H_ASSERT_EQ(get("/lines/2?interval=0&size=8", &r), 200);
+    H_ASSERT(strcmp(body, "000001 \n000002 \n") == 0, "/lines/2?size=8 body is '%s'", body);
+    H_ASSERT_EQ(get("/lines/2?size=7", &r), 400);
+    H_ASSERT_EQ(get("/lines/2?size=513", &r), 400);
+    H_ASSERT_EQ(get("/lines/2?interval=x", &r), 400);
+    H_ASSERT_EQ(get("/lines/100001", &r), 400);
+    stop();
+}
+
 static void latencyd_http_parser_table(void)
 {
     static const struct {
@@ -277,6 +329,7 @@ const struct h_suite h_suite = {
             { H_TEST(latencyd_delays_fire_at_their_deadlines, 1) },
             { H_TEST(latencyd_keeps_alive_and_pipelines, 1) },
             { H_TEST(latencyd_drip_is_slow_and_stall_never_answers, 1) },
+            { H_TEST(latencyd_lines_come_one_per_interval, 1) },
             { H_TEST(latencyd_http_parser_table, 1) },
             { H_TEST(latencyd_timer_heap_orders, 1) },
             { 0 },
