@@ -225,7 +225,7 @@ define soft_link
 	  @rm -f $@; echo "  (not linking $@: some of its code did not compile)",\
 	  $(call link,$(1),$(2),$(if $(SOFT),exit 0;)))
 endef
-IMPLS := $(sort lessons solutions $(call impl_dir,$(IMPL)))
+IMPLS := $(sort lessons $(wildcard solutions) $(call impl_dir,$(IMPL))) # no solutions/ in a handout
 $(foreach i,$(IMPLS),$(foreach l,$(ALL_LESSONS),$(eval $(call lesson_rules,$(l),$(i)))))
 $(foreach l,$(ALL_LESSONS),$(eval $(call list_rules,$(l))))
 
@@ -313,7 +313,7 @@ watch:
 # (or <name>-yours.csv). A chart is plots/<name>.gp, which reads plots/data/<name>*.csv and draws
 # plots/<name>.png and .svg. Both are found by their names: adding one needs no edit here.
 # The learner's benchmarks run for the lessons `make check` last saw pass, unchanged since.
-REF_BENCHES := $(call benches_of,solutions)
+REF_BENCHES := $(if $(wildcard solutions),$(call benches_of,solutions)) # none in a handout
 YOUR_BENCHES := $(call benches_of,lessons)
 bench-build: deps-quiet $(REF_BENCHES) $(YOUR_BENCHES)
 bench: bench-build
@@ -391,3 +391,16 @@ fuzz: $(FUZZ_BIN)
 
 # The dependency files of what this toolchain builds.
 -include $(shell find $(TOP) $(PLAIN) -name '*.d' 2>/dev/null)
+
+# ---- handing the kit out: make gradescope, make handout, make progress ----
+# Neither copies solutions/ or harness/wrong/ (kit-copy.sh). GRADESCOPE_ZIP and HANDOUT say
+# where they go.
+GRADESCOPE_ZIP ?= $(BUILD)/gradescope/autograder.zip
+HANDOUT ?= $(BUILD)/handout/conclab
+.PHONY: gradescope handout progress
+gradescope:
+	@harness/scripts/gradescope.sh "$(GRADESCOPE_ZIP)"
+handout:
+	@harness/scripts/handout.sh "$(HANDOUT)"
+progress:
+	@harness/scripts/progress.sh "$(BUILD)" $(if $(L),$(LESSONS),)
