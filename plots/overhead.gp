@@ -2,7 +2,7 @@
 # Reads plots/data/overhead.csv: case,impl,tasks,median_us,min_us,max_us,target_us.
 load "plots/style.gpi"
 
-data = "plots/data/overhead.csv"
+data = chart_data("overhead")
 cores = int(fact(data, "cores"))
 python = fact(data, "python")
 have_python = strstrt(python, "Python ") == 1
@@ -40,8 +40,8 @@ set grid xtics noytics
 set style fill solid 0.85 border -1
 set key bottom right box opaque
 
-TITLE = sprintf("What one empty task costs, by how it is run, on %d cores\n%s", cores, \
-                machine(data))
+TITLE = sprintf("What one empty task costs, by how it is run, on %d cores\n%s%s", cores, \
+                machine(data), is_ref(data) ? "" : "\n" . NO_REF)
 NOTE = sprintf("Median of %s runs per case (thin bars: fastest to slowest); pools of %d " . \
                "workers made before the clock starts. Red marks: the goals of the reference " . \
                "pools.%s", fact(data, "reps"), cores, \
