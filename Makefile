@@ -402,5 +402,7 @@ gradescope:
 	@harness/scripts/gradescope.sh "$(GRADESCOPE_ZIP)"
 handout:
 	@harness/scripts/handout.sh "$(HANDOUT)"
-progress:
-	@harness/scripts/progress.sh "$(BUILD)" $(if $(L),$(LESSONS),)
+# Each lesson's points (from its list binary), last result and whether it is stale; what next.
+progress: deps-quiet $(LESSON_LISTS)
+	@harness/scripts/progress.sh "$(RESULTS)/results.tsv" \
+	  $(foreach l,$(LESSONS),$(l) $($(l)_LIST) $($(l)_$(call impl_dir,$(IMPL))_BIN))
