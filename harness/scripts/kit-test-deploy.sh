@@ -114,8 +114,14 @@ gradescope_cases() {
 		cp -a "$p" "$root" && mkdir -p "$root/submission" "$root/results" || return
 		sub=$root/submission
 		case $case in
-		correct) # every lesson, as the reference has it, at the top of the upload
-			for f in solutions/*/*.c; do cp "$f" "$sub/"; done
+		correct) # a zip of the student's whole kit: lessons/ solved, harness/stubs/ as shipped
+			mkdir -p "$root/kit-zip/conclab/lessons" "$root/kit-zip/conclab/harness/stubs" &&
+				cp -r solutions/* "$root/kit-zip/conclab/lessons/" &&
+				cp -r lessons/* "$root/kit-zip/conclab/harness/stubs/" &&
+				(cd "$root/kit-zip" && python3 -c 'import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    for d, _, fs in os.walk("conclab"):
+        for f in fs: z.write(os.path.join(d, f))' "$sub/my-kit.zip") || return
 			;;
 		partial) # lessons 01 and 03 in folders of their own, and things to ignore
 			mkdir -p "$sub/my work/lab/01-gather" "$sub/my work/lab/sem" "$sub/__MACOSX"
