@@ -55,7 +55,10 @@ list | while IFS= read -r f; do
 	hidden "$f" && continue
 	[ -f "$f" ] || continue # tracked, but deleted in the working tree
 	mkdir -p "$dest/$(dirname "$f")" || exit 1
-	if $in_git && learner_file "$f" && git cat-file -e ":$f" 2>/dev/null; then
+	stub=harness/stubs/${f#lessons/}
+	if learner_file "$f" && [ -f "$stub" ]; then
+		cp -p "$stub" "$dest/$f" || exit 1 # a kit made from a kit: its stubs as shipped
+	elif $in_git && learner_file "$f" && git cat-file -e ":$f" 2>/dev/null; then
 		git show ":$f" >"$dest/$f" || exit 1
 		git diff --quiet -- "$f" || echo "kit-copy: $f differs from git's; shipping git's (the stub)" >&2
 	else

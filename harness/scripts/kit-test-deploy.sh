@@ -247,6 +247,23 @@ handout_cases() {
 		record "not ok" handout reset-after-commit "could not commit in $h (git missing?)"
 	fi
 
+	# The same in a clone of the repository, where the stub as shipped is the upstream branch's.
+	c=$T/handout/clone
+	if git rev-parse --verify -q HEAD >/dev/null 2>&1 &&
+		git clone -q . "$c" >/dev/null 2>&1 && cp solutions/03-semaphore/csem.c "$c/lessons/03-semaphore/" &&
+		(cd "$c" && git -c user.name=learner -c user.email=l@example.org commit -q -a -m "my csem") >/dev/null 2>&1; then
+		h_saved=$h h=$c
+		in_handout reset-in-a-clone '^Restored lessons/03-semaphore/csem.c as origin/' reset L=03 F=csem.c
+		h=$h_saved
+		if (cd "$c" && git show origin/HEAD:lessons/03-semaphore/csem.c | cmp -s - lessons/03-semaphore/csem.c); then
+			record ok handout reset-after-commit-in-a-clone "csem.c is the upstream stub, not the learner's commit"
+		else
+			record "not ok" handout reset-after-commit-in-a-clone "$c/lessons/03-semaphore/csem.c is not origin's stub"
+		fi
+	else
+		record "not ok" handout reset-after-commit-in-a-clone "could not clone and commit in $c"
+	fi
+
 	# watch grades once, then waits for a change; it is stopped after a few seconds.
 	IN_HANDOUT_LIMIT=10 in_handout watch '^Watching lessons/ for changes' watch L=01
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# progress.sh RESULTS LESSON LIST BIN [LESSON LIST BIN ...]: where the learner stands
+# progress.sh [--next] RESULTS LESSON LIST BIN [LESSON LIST BIN ...]: where the learner stands
 # (`make progress`): each lesson, its points, its last result and whether it is stale, then the
 # next thing to do.
 #
@@ -11,6 +11,11 @@
 #
 # Run from the repository's top folder (make does).
 set -u
+next_only=false
+if [ "${1:-}" = "--next" ]; then # only the last line, "Next: ...", for make check to end with
+	next_only=true
+	shift
+fi
 results=${1:-}
 [ -n "$results" ] && shift || {
 	echo "usage: $0 RESULTS LESSON LIST BIN..." >&2
@@ -36,7 +41,9 @@ stale() {
 	return 1
 }
 
-printf '%-16s %7s  %s\n' lesson points "last result"
+# row ...: a line of the table (not with --next).
+row() { $next_only || printf '%-16s %7s  %s\n' "$@"; }
+row lesson points "last result"
 total=0 total_max=0 next="" all_done=true
 while [ $# -ge 3 ]; do
 	lesson=$1 list=$2 bin=$3
@@ -51,7 +58,7 @@ while [ $# -ge 3 ]; do
 			else if ($3 != "PASS") { bad++; if (first == "") first = $2 }
 		} END { if (n) printf "%d %d %d %d %d %s", got, max, n, bad, skip, first }' "$results")
 	if [ -z "$summary" ]; then
-		printf '%-16s %7s  %s\n' "$lesson" "-/$max" "not graded yet"
+		row "$lesson" "-/$max" "not graded yet"
 		total_max=$((total_max + max))
 		all_done=false
 		[ -z "$next" ] && next="Start lesson $lesson: read lessons/$lesson/README.md, then make check L=${lesson%%-*}"
@@ -81,10 +88,10 @@ while [ $# -ge 3 ]; do
 		all_done=false
 		[ -z "$next" ] && next="Lesson $lesson: make it pass $first (make check L=${lesson%%-*} T=$first V=1 shows its whole output; make hint L=${lesson%%-*} for a hint)"
 	fi
-	printf '%-16s %7s  %s\n' "$lesson" "$got/$gmax" "$result"
+	row "$lesson" "$got/$gmax" "$result"
 done
-printf '%-16s %7s\n' total "$total/$total_max"
-echo
+row total "$total/$total_max" ""
+$next_only || echo
 if $all_done; then
 	echo "Next: every lesson passes. make plots measures your code and draws it beside the reference's."
 else

@@ -7,7 +7,7 @@
 # stub there); else the file as the upstream branch has it (a clone: your own commits do not
 # count); else as the last commit has it, which is said.
 set -u
-build=$1 # unused: kept so that make's call stays the same
+# $1 is the build folder: not needed here (backup/ is outside it, so make clean keeps it).
 lesson=${2:-}
 only=${F:-}
 if [ -z "$lesson" ]; then
