@@ -65,7 +65,8 @@ do for [fmt in "png svg"] {
              with vectors nohead lc rgb "#d62728" lw 3 notitle, \
          '' using ($7 > 0 ? $7 : NaN):($0 - 0.45):(sprintf("goal ≤ %s", us($7))) \
              with labels left offset 0.5, 0.35 tc rgb "#d62728" font ",9" notitle, \
-         NaN with boxes lc rgb "#1f77b4" title "C (lessons 01 and 05, the reference)", \
+         NaN with boxes lc rgb "#1f77b4" title (is_ref(data) ? "C (lessons 01 and 05, the reference)" \
+                                                             : "C (your lessons 01 and 05)"), \
          NaN with boxes lc rgb "#f0a040" title "Python, for comparison"
     unset label 1
     unset label 2
