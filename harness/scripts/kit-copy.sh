@@ -1,11 +1,13 @@
 #!/bin/sh
 # kit-copy.sh DEST: copy the kit a learner may see into DEST (which must not exist yet).
 #
-# What is copied: the files git tracks or would track (their working-tree content), or every file when this is
-# not a git checkout; never solutions/ (the answers), harness/wrong/ (mistakes that are nearly
-# answers), .git, build outputs or measured data. So DEST has no history that holds the answers.
-# Beside the lessons it writes harness/stubs/NN-topic/FILE.c: each learner file as shipped, which
-# `make reset` puts back whatever the learner committed since.
+# What is copied: the files git tracks or would track (their working-tree content), or every
+# file when this is not a git checkout; never solutions/ (the answers), harness/wrong/ (mistakes
+# that are nearly answers), .git, .ci/ (its make test needs the solutions), build outputs or
+# measured data. So DEST has no history that holds the answers. The learner files are the stubs
+# as git has them staged (never a trial answer left in the working tree), or as harness/stubs/
+# has them in a kit made from a kit. A copy of each goes to DEST/harness/stubs/NN-topic/FILE.c,
+# which `make reset` puts back whatever the learner committed since.
 #
 # Run from the repository's top folder (make does).
 set -u
@@ -24,6 +26,7 @@ hidden() {
 	case $1 in
 	solutions/* | harness/wrong/* | build/* | build-*/* | plots/data/* | .git/* | .git) return 0 ;;
 	plots/*.png | plots/*.svg) return 0 ;;
+	.ci/*) return 0 ;; # CI runs make test, which needs solutions/
 	esac
 	return 1
 }
