@@ -68,13 +68,15 @@ Q := @
 endif
 
 # ---- compiling ----
+# While grading, only the learner's own files are named as they compile (V=1 shows every
+# command); everywhere else each object and binary is.
 # One recipe for every object: written aside and renamed into place, so that a second make
 # running in the same checkout never reads half an object, and with its dependencies in a .d
 # file beside it. A failed compile leaves no object, not last time's. $(1) is the flags, $(2)
 # the include path, $(3) what else to do on failure.
 define compile
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $<")
+	@$(if $(and $(Q),$(or $(if $(SOFT),,1),$(is_learner))),echo "  CC      $<$(if $(filter-out $(TOOL),$(tc_of)),   (for $(tc_of)))")
 	$(Q)$(CC) $(1) $(PKG_CFLAGS) $(2) -MMD -MP -MF $(@:.o=.d).$$$$ -MT $@ -c $< -o $@.$$$$ && \
 	  mv -f $(@:.o=.d).$$$$ $(@:.o=.d) && mv -f $@.$$$$ $@ || \
 	  { rm -f $@ $@.$$$$ $(@:.o=.d).$$$$; $(3) exit 1; }
@@ -82,7 +84,7 @@ endef
 # The same for linking; a failed link leaves no binary at all (not last time's).
 define link
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $@")
+	@$(if $(and $(Q),$(if $(SOFT),,1)),echo "  LD      $@")
 	$(Q)$(CC) $(1) $(filter %.o,$^) $(2) -o $@.$$$$ && mv -f $@.$$$$ $@ || \
 	  { rm -f $@ $@.$$$$; $(3) exit 1; }
 endef
@@ -99,13 +101,25 @@ INC_bench    := -Iharness/bench -Iharness/kit -Iharness/base -Iharness/latencyd
 INC_test     := -Iharness/test -Iharness/kit -Iharness/base -Iharness/latencyd
 KIT_VIEW     := -Iharness/kit -Iharness/base
 
+# Every toolchain of this compiler has its rules, whichever SAN says: make check builds the
+# learner's code for ThreadSanitizer too (the race pass), in the same run. A target's toolchain
+# is the first folder of its path under BUILD.
+TOOLCHAINS := $(COMPILER) $(COMPILER)-thread $(COMPILER)-address
+TC_CFLAGS_$(COMPILER) := -O2
+TC_CFLAGS_$(COMPILER)-thread := $(SAN_thread)
+TC_CFLAGS_$(COMPILER)-address := $(SAN_address)
+TC_LDFLAGS_$(COMPILER)-thread := $(SAN_thread)
+TC_LDFLAGS_$(COMPILER)-address := $(SAN_address)
+tc_of = $(firstword $(subst /, ,$(patsubst $(BUILD)/%,%,$@)))
+tc_cflags = $(BASE_CFLAGS) $(TC_CFLAGS_$(tc_of))
+tc_ldflags = $(TC_LDFLAGS_$(tc_of))
+
 part_of = $(word 2,$(subst /, ,$<))
-$(TOP)/harness/%.o: harness/%.c
-	$(call compile,$(CFLAGS),$(INC_$(part_of)))
-ifneq ($(TOP),$(PLAIN))
-$(PLAIN)/harness/%.o: harness/%.c
-	$(call compile,$(PLAIN_CFLAGS),$(INC_$(part_of)))
-endif
+define harness_rule
+$(BUILD)/$(1)/harness/%.o: harness/%.c
+	$$(call compile,$$(tc_cflags),$$(INC_$$(part_of)))
+endef
+$(foreach tc,$(TOOLCHAINS),$(eval $(call harness_rule,$(tc))))
 
 # A lesson's files: test_*.c and bench_*.c see the kit; the others (the learner's, the
 # reference's, a wrong solution's) see lessons/<lesson>/ and lessons/common/ only, and the fence
@@ -115,7 +129,7 @@ endif
 lesson_of = $(notdir $(patsubst %/,%,$(dir $<)))
 lesson_inc = -Ilessons/$(lesson_of) -Ilessons/common \
              $(if $(filter test_% bench_%,$(notdir $<)),$(KIT_VIEW) $(INC_bench))
-is_learner = $(if $(filter test_% bench_%,$(notdir $<)),,$(filter-out common,$(lesson_of)))
+is_learner = $(if $(filter harness/% test_% bench_%,$< $(notdir $<)),,$(filter-out common,$(lesson_of)))
 fence = $(if $(is_learner),&& { bad=$$(tr -s ' \\' '\n\n' <$(@:.o=.d) | sed -n 's/:*$$//; /\.h$$/p' | \
           grep -v -E '^(/|lessons/$(lesson_of)/[^/]+$$|lessons/common/[^/]+$$)' | sort -u); \
           [ -z "$$bad" ] || { echo "$<: lesson code may include only its lesson's headers and \
@@ -123,12 +137,11 @@ fence = $(if $(is_learner),&& { bad=$$(tr -s ' \\' '\n\n' <$(@:.o=.d) | sed -n '
 drop_bins = $(if $(is_learner),find $(@D) -maxdepth 1 -type f \( -name 'test_*' -o -name 'bench_*' \) \
               ! -name '*.*' -delete; $(if $(SOFT),exit 0;))
 
-$(TOP)/%.o: %.c
-	$(call compile,$(CFLAGS),$(lesson_inc),$(drop_bins)) $(fence)
-ifneq ($(TOP),$(PLAIN))
-$(PLAIN)/%.o: %.c
-	$(call compile,$(PLAIN_CFLAGS),$(lesson_inc),$(drop_bins)) $(fence)
-endif
+define lesson_rule
+$(BUILD)/$(1)/%.o: %.c
+	$$(call compile,$$(tc_cflags),$$(lesson_inc),$$(drop_bins)) $$(fence)
+endef
+$(foreach tc,$(TOOLCHAINS),$(eval $(call lesson_rule,$(tc))))
 
 # ---- the harness's parts and programs ----
 objs = $(patsubst %.c,$(1)/%.o,$(2))
@@ -154,16 +167,16 @@ $(GRADE): $(call objs,$(PLAIN),$(GRADE_SRC) $(RUNNER_SRC) $(BASE_SRC)) Makefile
 # latencyd stands alone: its own objects and the clock, no CUnit, no libcurl.
 $(LATENCYD): $(call objs,$(TOP),$(LATENCYD_SRC) harness/latencyd/main.c) \
                          $(call CLOCK_OBJ,$(TOP)) Makefile
-	$(call link,$(LDFLAGS),)
+	$(call link,$(tc_ldflags),)
 # latencyd's own benchmark, a client of the kit's fixture.
 $(BENCH_SERVER): $(call objs,$(TOP),harness/bench/bench_server.c $(KIT_SRC) \
                                $(LATENCYD_SRC) $(BASE_SRC)) Makefile
-	$(call link,$(LDFLAGS),$(LDLIBS))
+	$(call link,$(tc_ldflags),$(LDLIBS))
 
 # The harness's own tests: harness/test/test_*.c, each a test binary of its own.
 HARNESS_TESTS := $(patsubst harness/test/%.c,$(TOP)/harness/%,$(wildcard harness/test/test_*.c))
 $(HARNESS_TESTS): $(TOP)/harness/%: $(TOP)/harness/test/%.o $(call TEST_LINK,$(TOP)) Makefile
-	$(call link,$(LDFLAGS),$(LDLIBS))
+	$(call link,$(tc_ldflags),$(LDLIBS))
 
 # ---- the lessons ----
 # A lesson is a folder lessons/NN-topic/: topic.h, the learner's .c files, test_*.c (the first
@@ -179,11 +192,12 @@ endif
 endif
 COMMON_SRC := $(wildcard lessons/common/*.c)
 
-# Where an implementation's files are, and their objects' folder name.
+# Where an implementation's files are, and their objects' folder name under a toolchain.
 impl_dir = $(patsubst %/,%,$(1))
-impl_out = $(TOP)/$(subst ..,__,$(call impl_dir,$(1)))
+impl_out = $(BUILD)/$(2)/$(subst ..,__,$(call impl_dir,$(1)))
 
-# lesson_rules(lesson, impl): the test binary and benchmarks of lesson built against impl.
+# lesson_rules(lesson, impl, toolchain): the test binary and benchmarks of lesson built against
+# impl with toolchain.
 define lesson_rules
 $(1)_TESTS := $$(sort $$(wildcard lessons/$(1)/test_*.c))
 $(1)_FILES := $$(filter-out test_% bench_%,$$(notdir $$(wildcard lessons/$(1)/*.c)))
@@ -191,17 +205,17 @@ $(1)_NAME := $$(if $$($(1)_TESTS),$$(basename $$(notdir $$(firstword $$($(1)_TES
 $(1)_LIST := $(PLAIN)/list/$(1)/$$($(1)_NAME)
 $(1)_$(2)_SRC := $$(foreach f,$$($(1)_FILES),$$(firstword $$(wildcard $(call impl_dir,$(2))/$(1)/$$(f)) \
                    $$(if $$(filter lessons,$(2)),lessons,solutions)/$(1)/$$(f)))
-$(1)_$(2)_OBJ := $$(patsubst %.c,$(TOP)/%.o,$$($(1)_$(2)_SRC) $(COMMON_SRC))
-$(1)_$(2)_BIN := $(call impl_out,$(2))/$(1)/$$($(1)_NAME)
-$(1)_$(2)_BENCH := $$(patsubst lessons/$(1)/%.c,$(call impl_out,$(2))/$(1)/%,\
+$(1)_$(2)_$(3)_OBJ := $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_$(2)_SRC) $(COMMON_SRC))
+$(1)_$(2)_$(3)_BIN := $(call impl_out,$(2),$(3))/$(1)/$$($(1)_NAME)
+$(1)_$(2)_$(3)_BENCH := $$(patsubst lessons/$(1)/%.c,$(call impl_out,$(2),$(3))/$(1)/%,\
                      $$(wildcard lessons/$(1)/bench_*.c))
 
-$$($(1)_$(2)_BIN): $$(patsubst %.c,$(TOP)/%.o,$$($(1)_TESTS)) $$($(1)_$(2)_OBJ) \
-                   $$(call TEST_LINK,$(TOP)) Makefile
-	$$(call soft_link,$$(LDFLAGS),$$(LDLIBS))
-$(call impl_out,$(2))/$(1)/bench_%: $(TOP)/lessons/$(1)/bench_%.o $$($(1)_$(2)_OBJ) \
-                   $$(call objs,$(TOP),$$(BENCH_SRC) $$(KIT_SRC) $$(LATENCYD_SRC) $$(BASE_SRC)) Makefile
-	$$(call soft_link,$$(LDFLAGS),$$(LDLIBS))
+$$($(1)_$(2)_$(3)_BIN): $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_TESTS)) $$($(1)_$(2)_$(3)_OBJ) \
+                   $$(call TEST_LINK,$(BUILD)/$(3)) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS))
+$(call impl_out,$(2),$(3))/$(1)/bench_%: $(BUILD)/$(3)/lessons/$(1)/bench_%.o $$($(1)_$(2)_$(3)_OBJ) \
+                   $$(call objs,$(BUILD)/$(3),$$(BENCH_SRC) $$(KIT_SRC) $$(LATENCYD_SRC) $$(BASE_SRC)) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS))
 endef
 
 # The list binary: the lesson's test files alone, linked without the code under test (whose
@@ -219,27 +233,62 @@ comma := ,
 # While grading or measuring, a lesson whose code does not build must not stop the others: its
 # compiler errors are shown, its link is skipped (its binary stays absent, and it scores 0), and
 # make goes on. Elsewhere a failure stops make.
-SOFT := $(filter check watch bench plots progress,$(MAKECMDGOALS))
+SOFT := $(filter check watch bench plots progress wrong-bins,$(MAKECMDGOALS))
 define soft_link
 	$(if $(and $(SOFT),$(filter-out $(wildcard $(filter %.o,$^)),$(filter %.o,$^))),\
 	  @rm -f $@; echo "  (not linking $@: some of its code did not compile)",\
 	  $(call link,$(1),$(2),$(if $(SOFT),exit 0;)))
 endef
 IMPLS := $(sort lessons $(wildcard solutions) $(call impl_dir,$(IMPL))) # no solutions/ in a handout
-$(foreach i,$(IMPLS),$(foreach l,$(ALL_LESSONS),$(eval $(call lesson_rules,$(l),$(i)))))
+# The race pass: make check also builds the code under test for ThreadSanitizer (RACE=0: not).
+RACE ?= 1
+RACE_TC := $(if $(filter 1,$(RACE)),$(if $(filter thread,$(SAN)),,$(COMPILER)-thread))
+$(foreach tc,$(sort $(TOOL) $(RACE_TC)),$(foreach i,$(IMPLS),$(foreach l,$(ALL_LESSONS),\
+  $(eval $(call lesson_rules,$(l),$(i),$(tc))))))
 $(foreach l,$(ALL_LESSONS),$(eval $(call list_rules,$(l))))
 
-bins_of = $(foreach l,$(LESSONS),$($(l)_$(call impl_dir,$(1))_BIN))
-benches_of = $(foreach l,$(ALL_LESSONS),$($(l)_$(call impl_dir,$(1))_BENCH))
+# The kit's tests build every wrong solution at once: WRONG_IMPLS is a list of folders laid out
+# like lessons/, each holding one lesson's file(s). wrong-bins builds their test binaries (and
+# their race builds too with WRONG_RACE=1), in one make that can run jobs side by side;
+# print-wrong-args gives the grader a --lesson for each, named after its folder.
+WRONG_IMPLS ?=
+WRONG_RACE ?=
+wrong_lesson = $(notdir $(patsubst %/,%,$(dir $(firstword $(wildcard $(1)/[0-9][0-9]-*/*.c)))))
+wrong_tcs := $(TOOL) $(if $(WRONG_RACE),$(COMPILER)-thread)
+$(foreach d,$(WRONG_IMPLS),$(foreach tc,$(wrong_tcs),\
+  $(eval $(call lesson_rules,$(call wrong_lesson,$(d)),$(d),$(tc)))))
+wrong_bin = $($(call wrong_lesson,$(1))_$(1)_$(2)_BIN)
+wrong-bins: $(GRADE) $(foreach d,$(WRONG_IMPLS),$(foreach tc,$(wrong_tcs),$(call wrong_bin,$(d),$(tc))) \
+              $($(call wrong_lesson,$(d))_LIST))
+print-wrong-args:
+	@echo $(foreach d,$(WRONG_IMPLS),--lesson $(d) $($(call wrong_lesson,$(d))_LIST) \
+	  $(call wrong_bin,$(d),$(TOOL)) $(if $(WRONG_RACE),$(call wrong_bin,$(d),$(COMPILER)-thread),-))
+
+# bins_of(impl[, toolchain]): the chosen lessons' test binaries; benches_of(impl): every
+# lesson's benchmarks.
+bins_of = $(foreach l,$(LESSONS),$($(l)_$(call impl_dir,$(1))_$(or $(2),$(TOOL))_BIN))
+benches_of = $(foreach l,$(ALL_LESSONS),$($(l)_$(call impl_dir,$(1))_$(TOOL)_BENCH))
 LESSON_BINS := $(call bins_of,$(IMPL))
+RACE_BINS := $(if $(RACE_TC),$(call bins_of,$(IMPL),$(RACE_TC)))
 LESSON_LISTS := $(foreach l,$(LESSONS),$(if $($(l)_TESTS),$($(l)_LIST)))
-# --lesson NAME LIST BIN for every lesson chosen: what the grader is given.
-grade_args = $(foreach l,$(LESSONS),--lesson $(l) $($(l)_LIST) $($(l)_$(call impl_dir,$(1))_BIN))
+# --lesson NAME LIST BIN RACE-BIN for every lesson chosen: what the grader is given (RACE-BIN
+# "-" when there is no race pass).
+race_bin = $(if $(2),$($(1)_$(call impl_dir,$(3))_$(2)_BIN),-)
+grade_args = $(foreach l,$(LESSONS),--lesson $(l) $($(l)_LIST) \
+               $($(l)_$(call impl_dir,$(1))_$(TOOL)_BIN) $(call race_bin,$(l),$(2),$(1)))
 SAN_ARGS := $(if $(SAN),--sanitized --slow 3)
+# The chaos pass: every test that passed runs once more under the chaos scheduler, with SEED
+# (make check SEED=1234 replays a run; by default each check picks one and prints it).
+CHAOS ?= 1
+SEED ?=
+CHAOS_ARGS := $(if $(filter 1,$(CHAOS)),--chaos $(or $(SEED),random))
 
 # What the grader is given for IMPL, SAN and L, for scripts (the kit's tests) to pass on.
 print-grade-args:
 	@echo $(call grade_args,$(IMPL))
+print-check-args:
+	@echo $(call grade_args,$(IMPL),$(RACE_TC))
+check-bins: $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
 print-harness-tests:
 	@echo $(HARNESS_TESTS)
 print-bin:
@@ -249,7 +298,8 @@ print-latencyd:
 
 # ---- what people run ----
 .DEFAULT_GOAL := all
-.PHONY: all build build-all harness-tests print-grade-args print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
+.PHONY: all build build-all harness-tests print-grade-args print-check-args check-bins \
+        wrong-bins print-wrong-args check-banner print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
         reset watch lint format valgrind bench bench-build plots deps-plots server bench-server fuzz
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -263,10 +313,15 @@ build-all: build harness-tests
 
 # Builds what it can (a lesson that does not compile scores 0, with the compiler's errors
 # above the table, and the others are still graded), then grades.
-check: deps-quiet $(GRADE) $(LESSON_LISTS) $(LESSON_BINS)
+check: deps-quiet check-banner $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
 	@mkdir -p $(RESULTS)
 	@$(GRADE) --mode check --json $(RESULTS)/results.json --state $(RESULTS)/results.tsv $(SAN_ARGS) \
-	  $(if $(T),--only $(T)) $(if $(filter 1,$(V)),-v) $(call grade_args,$(IMPL))
+	  $(CHAOS_ARGS) $(if $(T),--only $(T)) $(if $(filter 1,$(V)),-v) \
+	  $(call grade_args,$(IMPL),$(RACE_TC))
+
+# Says what a first, long build is doing (a second one has nothing to build and says nothing).
+check-banner:
+	@[ -x $(GRADE) ] || echo "make check: building the harness and your lessons (about a minute, once)..."
 
 # The kit's own tests: every solution passes, every stub fails, the harness catches bad tests,
 # sanitizers stay quiet. What CI runs.
@@ -389,8 +444,9 @@ $(FUZZ_BIN): harness/test/fuzz_http.c harness/latencyd/ld_http.c harness/latency
 fuzz: $(FUZZ_BIN)
 	@harness/test/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/fuzz
 
-# The dependency files of what this toolchain builds.
--include $(shell find $(TOP) $(PLAIN) -name '*.d' 2>/dev/null)
+# The dependency files of every toolchain this run may build (the race pass's too): each object
+# remade when a header it includes changes.
+-include $(shell find $(addprefix $(BUILD)/,$(TOOLCHAINS)) -name '*.d' 2>/dev/null)
 
 # ---- handing the kit out: make gradescope, make handout, make progress ----
 # Neither copies solutions/ or harness/wrong/ (kit-copy.sh). GRADESCOPE_ZIP and HANDOUT say
@@ -405,6 +461,6 @@ handout:
 # Each lesson's points (from its list binary), last result and whether it is stale; what next.
 # (progress.sh --next $(PROGRESS_ARGS) prints the last line alone, for make check to end with.)
 PROGRESS_ARGS = "$(RESULTS)/results.tsv" \
-  $(foreach l,$(LESSONS),$(l) $($(l)_LIST) $($(l)_$(call impl_dir,$(IMPL))_BIN))
+  $(foreach l,$(LESSONS),$(l) $($(l)_LIST) $($(l)_$(call impl_dir,$(IMPL))_$(TOOL)_BIN))
 progress: deps-quiet $(LESSON_LISTS)
 	@harness/scripts/progress.sh $(PROGRESS_ARGS)

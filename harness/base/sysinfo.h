@@ -18,12 +18,21 @@ int h_cpus(void);
  * overlap checks (never correctness checks) and the runner gives more time. */
 bool h_sanitized(void);
 
+/* From now on h_sanitized() is true as well: the chaos scheduler (kit/chaos.h) slows the code
+ * down as much as a sanitizer, and timing checks are as meaningless under it. */
+void h_set_slow_mode(bool slow);
+
 /* True when run under valgrind. */
 bool h_under_valgrind(void);
 
 /* Tasks (threads, hence processes too) whose real user id is uid: what RLIMIT_NPROC counts.
  * Returns the count, or a negative errno if /proc cannot be read. */
 int h_tasks_of_uid(uid_t uid);
+
+/* Threads of process pid that are running or waiting for a CPU (state R) now, or a negative
+ * errno. A thread in a busy loop is always in R, even on a machine too busy to give it much CPU
+ * time; a thread blocked in a wait is in S. */
+int h_proc_runnable_threads(pid_t pid);
 
 /* CPU time (user + system) that process pid has used, in nanoseconds, or -1 if it cannot be
  * read. */

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "sysinfo.h"
+#include "trace.h"
 
 #ifdef __clang__
 #define BENCH_COMPILER "clang " __clang_version__
@@ -30,6 +31,26 @@ const char *bench_outdir(int argc, char **argv, const char *name)
     }
     snprintf(series, sizeof(series), "%s", argc == 3 ? "-yours" : "");
     return argv[1];
+}
+
+int bench_traced(size_t capacity, int (*run)(void *ctx, struct h_trace *trace), void *ctx,
+                 struct h_trace **out, double *took_s)
+{
+    struct h_trace *trace;
+    int64_t start;
+    int rc = h_trace_create(&trace, capacity);
+
+    if (rc != 0)
+        return rc;
+    start = h_now_ns();
+    rc = run(ctx, trace);
+    *took_s = h_ns_to_s(h_now_ns() - start);
+    if (rc != 0) {
+        h_trace_destroy(trace);
+        return rc;
+    }
+    *out = trace;
+    return 0;
 }
 
 const char *bench_series(void)

@@ -65,6 +65,14 @@ struct bench_stats bench_stats_of(double *samples, int n);
 void bench_step(const char *name, int64_t started_ns, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Runs run(ctx, trace) on a fresh trace of capacity spans (created just before, so its time 0 is
+ * the start) and stores the trace in *out and the wall time in *took_s. run records its tasks
+ * into the trace and returns 0, or a negative errno (-EPROTO for a wrong answer: code not to
+ * plot); then the trace is destroyed and that is returned. Returns 0 or a negative errno. */
+struct h_trace;
+int bench_traced(size_t capacity, int (*run)(void *ctx, struct h_trace *trace), void *ctx,
+                 struct h_trace **out, double *took_s);
+
 /* ---- the Python side ----
  * Where python3 is installed, a benchmark also runs a Python script of the same workloads
  * (plots/python/, standard library only), which prints CSV rows of the same columns. */

@@ -41,13 +41,14 @@
 #include "state.h"
 #include "tsv.h"
 #include "ui.h"
+#include "verdict.h"
 
 #define MAX_LESSONS 64
 
 enum mode { CHECK, SOLUTION, STUB, MEMCHECK };
 
 struct lesson {
-    const char *name, *list, *bin;
+    const char *name, *list, *bin, *race; /* race: the ThreadSanitizer build, or "-" */
     int score, max;
     int ungradable; /* its tests could not even be listed */
     char why[1200]; /* why not */
@@ -56,6 +57,8 @@ struct lesson {
 struct grading {
     enum mode mode;
     const char *json, *state, *log, *label, *only;
+    const char *chaos; /* the chaos pass's seed, or NULL: no chaos pass */
+    char chaos_seed[32];
     int verbose, first_failure;
     struct h_target proto; /* wrapper, slow, sanitized, seed: for every binary */
     struct lesson lessons[MAX_LESSONS];
@@ -140,13 +143,54 @@ static int wanted(const struct grading *g, const struct h_listed *t)
     return !g->only || !strcmp(g->only, t->name);
 }
 
+/* After a test passed plainly: once more under the chaos scheduler (with the pass's seed), then
+ * on the ThreadSanitizer build. The first of them that does not pass gives the test its
+ * verdict, with a message that says which pass it was and how to replay it. */
+static int more_passes(struct grading *g, const struct lesson *l, const struct h_target *race,
+                       struct h_target *t, const struct h_listed *test, struct h_outcome *o)
+{
+    static struct h_outcome again; /* large: off the stack */
+    char head[600];
+    int rc;
+
+    if (o->verdict != H_PASS)
+        return 0;
+    if (g->chaos) {
+        t->seed = g->chaos_seed;
+        rc = h_run_test(t, test, &again);
+        t->seed = g->proto.seed;
+        if (rc < 0)
+            return rc;
+        if (again.verdict != H_PASS && again.verdict != H_SKIP) {
+            snprintf(head, sizeof(head),
+                     "under the chaos scheduler, seed %s (make check L=%.2s T=%s SEED=%s replays "
+                     "it): ",
+                     g->chaos_seed, l->name, test->name, g->chaos_seed);
+            h_outcome_prefix(&again, head);
+            *o = again;
+            return 0;
+        }
+    }
+    if (race) {
+        if ((rc = h_run_test(race, test, &again)) < 0)
+            return rc;
+        if (again.verdict != H_PASS && again.verdict != H_SKIP) {
+            if (!h_explain_race(&again))
+                h_outcome_prefix(&again, "under ThreadSanitizer (the race pass): ");
+            *o = again;
+        }
+    }
+    return 0;
+}
+
 /* Grades one lesson: every listed test, run from its binary, or failed if that did not build. */
 static int grade_lesson(struct grading *g, struct lesson *l)
 {
     static struct h_outcome o; /* large: off the stack */
     struct h_listed *tests = NULL;
-    struct h_target t = g->proto;
+    struct h_target t = g->proto, race = g->proto;
     int n = list_lesson(g, l, &tests), built, rc = 0, max = 0, shown = 0, first = g->n_rows;
+    int have_race = 0;
 
     if (n < 0) {
         l->ungradable = 1;
@@ -154,6 +198,10 @@ static int grade_lesson(struct grading *g, struct lesson *l)
         return 0;
     }
     built = h_target_open(&t, l->bin) == 0;
+    race.sanitized = true;
+    race.slow = 3 * (g->proto.slow > 0 ? g->proto.slow : 1);
+    race.seed = NULL;
+    have_race = built && strcmp(l->race, "-") && h_target_open(&race, l->race) == 0;
     for (int i = 0; i < n; i++)
         if (wanted(g, &tests[i])) {
             max += tests[i].points;
@@ -173,7 +221,8 @@ static int grade_lesson(struct grading *g, struct lesson *l)
             snprintf(o.message, sizeof(o.message), "did not build, so it could not run");
         } else {
             h_ui_test_start(&tests[i]);
-            if ((rc = h_run_test(&t, &tests[i], &o)) < 0) {
+            if ((rc = h_run_test(&t, &tests[i], &o)) < 0 ||
+                (rc = more_passes(g, l, have_race ? &race : NULL, &t, &tests[i], &o)) < 0) {
                 fprintf(stderr, "grade: cannot start a test: %s\n", strerror(-rc));
                 break;
             }
@@ -192,6 +241,8 @@ static int grade_lesson(struct grading *g, struct lesson *l)
             failed += g->rows[i].verdict != H_PASS && g->rows[i].verdict != H_SKIP;
         h_ui_lesson_end(l->score, l->max, ran, failed);
         h_target_close(&t);
+        if (have_race)
+            h_target_close(&race);
     } else {
         printf("  score 0/%d\n\n", l->max);
     }
@@ -360,13 +411,14 @@ static int parse_args(int argc, char **argv, struct grading *g)
         if (!strcmp(opt, "--lesson")) {
             struct lesson *l = &g->lessons[g->n_lessons];
 
-            if (g->n_lessons == MAX_LESSONS || i + 3 >= argc)
+            if (g->n_lessons == MAX_LESSONS || i + 4 >= argc)
                 return -EINVAL;
             l->name = argv[i + 1];
             l->list = argv[i + 2];
             l->bin = argv[i + 3];
+            l->race = argv[i + 4];
             g->n_lessons++;
-            i += 3;
+            i += 4;
             continue;
         }
         i++;
@@ -386,6 +438,8 @@ static int parse_args(int argc, char **argv, struct grading *g)
             g->only = val;
         else if (!strcmp(opt, "--seed"))
             g->proto.seed = val;
+        else if (!strcmp(opt, "--chaos"))
+            g->chaos = val;
         else if (!strcmp(opt, "--slow") && atof(val) > 0)
             g->proto.slow = atof(val);
         else
@@ -428,6 +482,19 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &g) < 0)
         return usage();
     h_isolate_init();
+    if (g.chaos) {
+        unsigned long seed = strtoul(g.chaos, NULL, 10);
+
+        if (!strcmp(g.chaos, "random") || seed == 0)
+            seed = (unsigned long)(h_now_ns() ^ ((int64_t)getpid() << 20)) % 1000000 + 1;
+        snprintf(g.chaos_seed, sizeof(g.chaos_seed), "%lu", seed);
+        g.chaos = g.chaos_seed;
+        if (g.mode == CHECK)
+            printf("Every test that passes runs again under the chaos scheduler, seed %s (SEED=%s "
+                   "replays this run)%s.\n\n",
+                   g.chaos_seed, g.chaos_seed,
+                   g.lessons[0].race[0] != '-' ? ", and on a ThreadSanitizer build" : "");
+    }
     for (int i = 0; i < g.n_lessons && rc == 0; i++) {
         rc = grade_lesson(&g, &g.lessons[i]);
         ungradable += g.lessons[i].ungradable;

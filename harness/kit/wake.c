@@ -14,11 +14,14 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "chaos.h"
 #include "clock.h"
 
 typedef int (*wait_fn)(pthread_cond_t *, pthread_mutex_t *);
@@ -99,19 +102,24 @@ static int looks_realtime(const struct timespec *abstime)
 static int counted(pthread_mutex_t *m, clockid_t clock, const struct timespec *abstime)
 {
     int n = atomic_fetch_add(&waits, 1), every = atomic_load(&every_nth);
+    bool asked = every != 0 && n % every == 0, chaos = !asked && h_chaos_spurious();
 
     pthread_once(&found, find_real_functions);
+    h_chaos_point();
     if (clock != (clockid_t)-2) {
         atomic_fetch_add(&timed, 1);
         if (abstime &&
             (clock == CLOCK_REALTIME || (clock == (clockid_t)-1 && looks_realtime(abstime))))
             atomic_fetch_add(&realtime, 1);
     }
-    if (every == 0 || n % every != 0)
+    if (!asked && !chaos)
         return 0;
     atomic_fetch_add(&spurious, 1);
     pthread_mutex_unlock(m);
-    h_sleep_ms(atomic_load(&delay_ms));
+    if (asked)
+        h_sleep_ms(atomic_load(&delay_ms));
+    else
+        sched_yield(); /* the chaos scheduler's: as a real spurious wake-up, at once */
     pthread_mutex_lock(m);
     return 1;
 }

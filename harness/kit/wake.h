@@ -14,6 +14,8 @@
  *     h_wake_spurious(0, 0);         off again
  *     H_ASSERT(h_wake_stats().waits > 0, "never waited on a condition variable");
  *
+ * Under the chaos scheduler (chaos.h), waits also wake up for nothing at random.
+ *
  * The counts are process-wide: every thread's waits count, the harness's own included, so read
  * them around a stretch in which only the code under test waits. Thread-safe; never blocks
  * except inside the waits themselves.

@@ -41,6 +41,7 @@
 #define TERM_GRACE_MS     300  /* between SIGTERM and SIGKILL when the watchdog fires */
 #define SWEEP_MS          2000 /* how long to keep killing what a test left behind */
 #define REAP_POLL_MS      10   /* without a pidfd (old kernels, valgrind): look this often */
+#define RUNNABLE_LOOKS    5    /* looks at the threads' states when the watchdog fires */
 
 void h_isolate_init(void)
 {
@@ -256,6 +257,7 @@ struct watch {
     int pidfd, report_fd, out_fd;
     int64_t deadline, term_at, kill_at;
     int64_t cpu_at_timeout; /* CPU time the child had used when the watchdog fired */
+    int runnable_looks;     /* of RUNNABLE_LOOKS looks then, how many saw a thread running */
     int timed_out;
     int status;
 };
@@ -289,6 +291,11 @@ static void watch_child(struct watch *w, struct h_records *rec, struct h_outcome
         if (!w->timed_out && now >= w->deadline) {
             w->timed_out = 1;
             w->cpu_at_timeout = h_proc_cpu_ns(w->pid);
+            /* On a loaded machine a busy loop gets little CPU, but it is always runnable. */
+            for (int i = 0; i < RUNNABLE_LOOKS; i++) {
+                w->runnable_looks += h_proc_runnable_threads(w->pid) > 0;
+                h_sleep_ms(2);
+            }
             kill(-w->pid, SIGTERM);
             w->kill_at = now + TERM_GRACE_MS * H_NS_PER_MS;
         } else if (w->timed_out && now >= w->kill_at) {
@@ -370,7 +377,8 @@ int h_isolate(const struct h_limits *limits, h_child_fn child, void *ctx, struct
     while (pump_output(out[0], o, &tail, &scan) > 0)
         ;
     finish_output(o, &tail);
-    h_judge(o, &rec, &scan, w.pid, w.status, w.timed_out, timeout_ms, w.cpu_at_timeout);
+    h_judge(o, &rec, &scan, w.pid, w.status, w.timed_out, timeout_ms, w.cpu_at_timeout,
+            w.runnable_looks * 2 > RUNNABLE_LOOKS);
     if (w.pidfd >= 0)
         close(w.pidfd);
     close(report[0]);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "verdict.h"
 #include "tsv.h"
 
 #define LIST_TIMEOUT_MS 10000 /* for a binary to list its tests */
@@ -163,14 +164,54 @@ int h_list_of(const struct h_target *t, struct h_listed **out, char *why, size_t
     return rc;
 }
 
+/* A crash's "crash trace:" line (testmain.c) as file:line of the code under test, or of the
+ * first frame with a source line, from addr2line; appended to the message. */
+static void locate_crash(const struct h_target *t, struct h_outcome *o)
+{
+    const char *trace = strstr(o->output, "crash trace:");
+    char cmd[8192], fn[256], where[512], best[800] = "", first[800] = "";
+    size_t len;
+    FILE *p;
+
+    if (!trace || strchr(t->bin_path, '\''))
+        return;
+    len = (size_t)snprintf(cmd, sizeof(cmd), "addr2line -f -e '%s'", t->bin_path);
+    for (const char *c = trace + 12; *c && *c != '\n' && len < sizeof(cmd) - 2; c++)
+        cmd[len++] = (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') || *c == ' ' ? *c : ' ';
+    snprintf(cmd + len, sizeof(cmd) - len, " 2>/dev/null");
+    if (!(p = popen(cmd, "r")))
+        return;
+    while (fgets(fn, sizeof(fn), p) && fgets(where, sizeof(where), p)) {
+        fn[strcspn(fn, "\n")] = where[strcspn(where, " \n")] = '\0';
+        if (where[0] == '?')
+            continue;
+        if (!first[0])
+            snprintf(first, sizeof(first), "%s (%s)",
+                     strrchr(where, '/') ? strrchr(where, '/') + 1 : where, fn);
+        if (!best[0] && h_is_learners_file(where, strcspn(where, ":")))
+            snprintf(best, sizeof(best), "%s (%s)",
+                     strrchr(where, '/') ? strrchr(where, '/') + 1 : where, fn);
+    }
+    pclose(p);
+    if (best[0] || first[0]) {
+        size_t at = strlen(o->message);
+
+        snprintf(o->message + at, sizeof(o->message) - at, ", at %s", best[0] ? best : first);
+    }
+}
+
 int h_run_test(const struct h_target *t, const struct h_listed *test, struct h_outcome *o)
 {
     struct exec_ctx x = { .target = t, .args = { "--run", test->name, NULL } };
     struct h_limits limits = limits_for(t, test);
+    int rc;
 
     if (t->seed) {
         x.args[2] = "--seed";
         x.args[3] = t->seed;
     }
-    return h_isolate(&limits, exec_child, &x, o);
+    rc = h_isolate(&limits, exec_child, &x, o);
+    if (rc == 0 && o->verdict == H_CRASH)
+        locate_crash(t, o);
+    return rc;
 }

@@ -17,10 +17,13 @@
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <CUnit/TestRun.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +95,54 @@ static const struct h_test *find_test(const char *name)
     return NULL;
 }
 
+/* ---- where a crash happened ----
+ * A plain build has no sanitizer to say where a segfault was. On a crash signal the test's
+ * process writes its stack, as offsets into this binary, on one line ("crash trace: 1a2b ..."),
+ * then dies of the same signal; the runner turns the offsets into file:line with addr2line. */
+static void *exe_base;
+static char alt_stack[64 * 1024]; /* a stack overflow leaves no stack for the handler */
+
+static void on_crash(int sig)
+{
+    void *frames[32];
+    char line[900];
+    int n = backtrace(frames, 32), len = snprintf(line, sizeof(line), "crash trace:");
+
+    /* Frame 0 is this handler and frame 1 the C library's return from it: the crash is at
+     * frame 2, an exact address; later frames are return addresses, which point just after
+     * their call, so step back a byte into it. */
+    for (int i = 2; i < n && len < (int)sizeof(line) - 24; i++) {
+        Dl_info info;
+
+        if (dladdr(frames[i], &info) && info.dli_fbase == exe_base)
+            len += snprintf(line + len, sizeof(line) - (size_t)len, " %lx",
+                            (unsigned long)((char *)frames[i] - (char *)exe_base - (i > 2)));
+    }
+    line[len++] = '\n';
+    while (write(STDERR_FILENO, line, (size_t)len) < 0 && errno == EINTR)
+        ;
+    raise(sig); /* SA_RESETHAND: now the default action, a crash the runner sees as one */
+}
+
+static void note_crashes(void)
+{
+    static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+    stack_t ss = { .ss_sp = alt_stack, .ss_size = sizeof(alt_stack) };
+    struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_RESETHAND | SA_ONSTACK };
+    Dl_info info;
+    void *warm[1];
+
+    if (h_sanitized() || !dladdr((void *)note_crashes, &info))
+        return; /* a sanitizer says where, better */
+    exe_base = info.dli_fbase;
+    backtrace(warm, 1); /* the first call loads libgcc: not in a signal handler */
+    sigemptyset(&sa.sa_mask);
+    if (sigaltstack(&ss, NULL) != 0)
+        return;
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
 /* --run NAME: this process is the test's, contained by the runner; the report pipe is fd 3.
  * Setup, the test under CUnit, teardown, then the records. */
 static int run_here(const char *name, const char *seed)
@@ -122,6 +173,7 @@ static int run_here(const char *name, const char *seed)
         return 0;
     }
     settle_sanitizer();
+    note_crashes();
     if (seed && h_chaos_start)
         h_chaos_start(seed);
     if (h_suite.setup && (rc = h_suite.setup()) < 0) {

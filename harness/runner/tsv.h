@@ -15,7 +15,7 @@
 #define H_TSV_OUTPUT_KEEP (8 * 1024) /* bytes of a test's output kept in its record */
 
 struct h_row {
-    char lesson[64];
+    char lesson[256];
     char test[128];
     enum h_verdict verdict;
     int points;     /* earned */

@@ -21,10 +21,33 @@ learner_file() {
 	[ "$(echo "$files" | wc -w)" -eq 1 ] && echo "$files"
 }
 
+# first_failure STATE DIR: the first test of DIR's rows in the grader's STATE that did not pass.
+first_failure() {
+	awk -F '\t' -v d="$2" '$1 == d && $3 != "PASS" && $3 != "SKIP" { print $2; exit }' "$1"
+}
+
+# grade_wrong LABEL RACE DIR...: builds the wrong solutions in DIR... (their race builds too if
+# RACE is 1) in one make, grades them in one run of the grader, as make check grades (plainly,
+# under chaos, and for races when built), stopping each at its first failed test; the state
+# file it leaves says which test caught each.
+grade_wrong() {
+	label=$1 race=$2
+	shift 2
+	mk -j2 WRONG_IMPLS="$*" WRONG_RACE="$([ "$race" = 1 ] && echo 1)" wrong-bins \
+		>"$T/wrong-$label-build.log" 2>&1 # a wrong solution may not even build
+	rm -f "$T/wrong-$label.tsv"
+	# shellcheck disable=SC2046
+	H_TIMEOUT_SCALE=0.34 timeout 900 "$GRADE" --mode check --first-failure --chaos 7 \
+		--state "$T/wrong-$label.tsv" $(mk -s WRONG_IMPLS="$*" \
+		WRONG_RACE="$([ "$race" = 1 ] && echo 1)" print-wrong-args) >"$T/wrong-$label.log" 2>&1
+}
+
 # Every harness/wrong/LESSON/NAME.c is a mistake learners make; graded in place of its learner
-# file, it must lose points. The grader stops at the first test that catches it (and says which),
-# and time limits are cut to a third: a wrong solution that hangs costs seconds, not minutes.
+# file as make check grades, it must lose points. Time limits are cut to a third (one that
+# hangs costs seconds, not minutes), and the grader stops each at the first test that catches
+# it. Those that get through plainly and under chaos are graded again with the race pass.
 wrong_solutions() {
+	dirs=""
 	for f in harness/wrong/[0-9][0-9]-*/*.c; do
 		[ -e "$f" ] || continue
 		lesson=$(basename "$(dirname "$f")") name=$(basename "$f" .c)
@@ -33,23 +56,32 @@ wrong_solutions() {
 			record "not ok" wrong "$lesson/$name" "which file does it replace? name it <file>-<mistake>.c"
 			continue
 		fi
-		dir=$(scratch "wrong-$lesson-$name" "$lesson" "$file" "$f")
-		out=$T/wrong-$lesson-$name.log
-		mk IMPL="$dir" L="$lesson" build >"$out" 2>&1 # a wrong solution may not even build
-		# shellcheck disable=SC2046
-		H_TIMEOUT_SCALE=0.34 timeout 300 "$GRADE" --mode check --first-failure \
-			$(mk -s IMPL="$dir" L="$lesson" print-grade-args) >>"$out" 2>&1
-		caught=$(sed -n 's/.*stopped at the first test that did not pass: \(.*\))$/\1/p' "$out")
-		[ -z "$caught" ] && grep -q "did not build" "$out" && caught="(it does not build)"
+		dirs="$dirs $(scratch "wrong-$lesson-$name" "$lesson" "$file" "$f")"
+	done
+	[ -n "$dirs" ] || return 0
+	# shellcheck disable=SC2086
+	grade_wrong plain 0 $dirs
+	again=""
+	for dir in $dirs; do
+		[ -n "$(first_failure "$T/wrong-plain.tsv" "$dir")" ] || again="$again $dir"
+	done
+	# shellcheck disable=SC2086
+	[ -n "$again" ] && grade_wrong race 1 $again
+	for dir in $dirs; do
+		name=$(basename "$dir")
+		caught=$(first_failure "$T/wrong-plain.tsv" "$dir")
+		[ -z "$caught" ] && [ -f "$T/wrong-race.tsv" ] &&
+			caught=$(first_failure "$T/wrong-race.tsv" "$dir") && [ -n "$caught" ] &&
+			caught="$caught (race pass)"
 		case "$name" in
 		*includes-the-harness*)
-			grep -q "lesson code may include only" "$out" || caught=""
+			grep -q "$name.*lesson code may include only" "$T/wrong-plain-build.log" || caught=""
 			;;
 		esac
 		if [ -n "$caught" ]; then
-			record ok wrong "$lesson/$name" "caught by $caught"
+			record ok wrong "${name#wrong-}" "caught by $caught"
 		else
-			record "not ok" wrong "$lesson/$name" "got full marks (or the wrong verdict): its mistake is no longer caught; see $out"
+			record "not ok" wrong "${name#wrong-}" "got full marks: its mistake is no longer caught; see $T/wrong-*.log"
 		fi
 	done
 }
@@ -71,7 +103,7 @@ grade_cases() {
 	{ cat "$sol" && echo "this does not compile"; } >"$broken"
 	dir=$(scratch broken 03-semaphore csem.c "$broken")
 	out=$T/case-broken.log
-	mk IMPL="$dir" RESULTS="$T/results-broken" check >"$out" 2>&1
+	mk IMPL="$dir" RESULTS="$T/results-broken" RACE=0 CHAOS=0 check >"$out" 2>&1
 	status=$?
 	expect grades "a lesson that does not build scores 0" "$out" '^  03-semaphore +(.\[[0-9;]*m)? *0/12'
 	if [ "$status" -ne 0 ] && awk '/^Score by lesson/ { on = 1; next } /^Score:/ { on = 0 }
@@ -85,9 +117,9 @@ grade_cases() {
 	# A stale binary is never graded: graded once as correct, then broken, it scores 0.
 	dir=$(scratch stale 03-semaphore csem.c "$sol")
 	out=$T/case-stale.log
-	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" check >"$out" 2>&1
+	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" RACE=0 CHAOS=0 check >"$out" 2>&1
 	echo "this does not compile" >>"$dir/03-semaphore/csem.c"
-	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" check >>"$out" 2>&1
+	mk IMPL="$dir" L=03 RESULTS="$T/results-stale" RACE=0 CHAOS=0 check >>"$out" 2>&1
 	expect grades "the first check scores 12/12" "$out" '^Score: 12/12'
 	expect grades "a stale binary is not graded" "$out" 'did not build: the compiler'
 	expect grades "after the break it scores 0/12" "$out" '^Score: 0/12'
@@ -96,7 +128,7 @@ grade_cases() {
 	out=$T/case-unlisted.log
 	# shellcheck disable=SC2046
 	if "$GRADE" --mode check $(mk -s IMPL=solutions L=01 print-grade-args) \
-		--lesson 02-http "$T/no-such-list" "$T/no-such-bin" >"$out" 2>&1; then
+		--lesson 02-http "$T/no-such-list" "$T/no-such-bin" - >"$out" 2>&1; then
 		record "not ok" grades "a lesson that cannot be listed fails the check" "exit 0: see $out"
 	else
 		expect grades "a lesson that cannot be listed fails the check" "$out" 'cannot be graded'
@@ -105,7 +137,7 @@ grade_cases() {
 	# Two checks at once in one fresh build folder: both build, both grade right.
 	rm -rf "$T/concurrent"
 	for i in 1 2; do
-		$MAKE --no-print-directory BUILD="$T/concurrent" IMPL=solutions L=01 check \
+		$MAKE --no-print-directory BUILD="$T/concurrent" IMPL=solutions L=01 RACE=0 CHAOS=0 check \
 			>"$T/case-concurrent-$i.log" 2>&1 &
 	done
 	wait

@@ -64,7 +64,7 @@ grade() {
 harness_lessons() {
 	for bin in $(mk -s "$@" print-harness-tests); do
 		case "$*" in *SAN=*) [ "$(basename "$bin")" = test_fixtures ] && continue ;; esac
-		printf -- '--lesson harness/%s - %s ' "$(basename "$bin")" "$bin"
+		printf -- '--lesson harness/%s - %s - ' "$(basename "$bin")" "$bin"
 	done
 }
 
@@ -89,8 +89,8 @@ step "the harness: fixtures that misbehave on purpose, and its unit tests"
 "$GRADE" --mode solution --label harness --log "$LOG" $(harness_lessons) ||
 	record "not ok" harness grader "the grader itself failed"
 
-step "the reference solutions: every test must pass"
-grade solutions solution IMPL=solutions
+step "the reference solutions: every test must pass, plainly and under the chaos scheduler"
+grade solutions solution IMPL=solutions -- --chaos 1
 
 step "the untouched stubs: every graded test must fail"
 grade stubs stub IMPL=lessons
@@ -99,13 +99,13 @@ step "the solutions under ThreadSanitizer"
 # shellcheck disable=SC2046
 "$GRADE" --mode solution --label tsan --log "$LOG" --sanitized --slow 3 \
 	$(harness_lessons SAN=thread) || record "not ok" tsan grader "the grader itself failed"
-grade tsan solution IMPL=solutions SAN=thread -- --sanitized --slow 3
+grade tsan solution IMPL=solutions SAN=thread -- --sanitized --slow 3 --chaos 2
 
 step "the solutions under AddressSanitizer + UBSan"
 # shellcheck disable=SC2046
 "$GRADE" --mode solution --label asan --log "$LOG" --sanitized --slow 3 \
 	$(harness_lessons SAN=address) || record "not ok" asan grader "the grader itself failed"
-grade asan solution IMPL=solutions SAN=address -- --sanitized --slow 3
+grade asan solution IMPL=solutions SAN=address -- --sanitized --slow 3 --chaos 3
 
 step "the kit's wrong solutions: each must lose points"
 . harness/scripts/kit-test-grades.sh
@@ -130,7 +130,7 @@ if mk -j2 IMPL=solutions SAN=address CC=clang harness-tests >"$T/build-clang-asa
 	record ok build clang-asan-latencyd ""
 	lessons=""
 	for bin in $(mk -s SAN=address CC=clang print-harness-tests); do
-		case "$(basename "$bin")" in test_latencyd*) lessons="$lessons --lesson harness/$(basename "$bin") - $bin" ;; esac
+		case "$(basename "$bin")" in test_latencyd*) lessons="$lessons --lesson harness/$(basename "$bin") - $bin -" ;; esac
 	done
 	# shellcheck disable=SC2086
 	"$GRADE" --mode solution --label clang-ubsan --log "$LOG" --sanitized --slow 3 $lessons ||
@@ -145,6 +145,24 @@ if mk fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}" >"$T/fuzz.log" 2>&1; then
 else
 	record "not ok" fuzz http-parser "$(tail -n 1 "$T/fuzz.log") (see $T/fuzz.log)"
 	tail -n 8 "$T/fuzz.log"
+fi
+
+step "the lessons' headers: no two define the same thing"
+# One program that includes every lesson's header (and lessons/common/) must compile: a type
+# that two lessons both define would be a redefinition.
+{
+	for h in lessons/common/*.h lessons/[0-9][0-9]-*/*.h; do
+		case "$(basename "$h")" in test_*) ;; *) printf '#include "%s"\n' "$h" ;; esac
+	done
+	echo 'int main(void) { return 0; }'
+} >"$T/all_headers.c"
+# shellcheck disable=SC2046
+if cc -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I. -Ilessons/common \
+	$(for d in lessons/[0-9][0-9]-*/; do printf -- '-I%s ' "$d"; done) $(pkg-config --cflags libcurl) \
+	-fsyntax-only "$T/all_headers.c" >"$T/all_headers.log" 2>&1; then
+	record ok headers "every lesson header in one program" ""
+else
+	record "not ok" headers "every lesson header in one program" "$(head -n 3 "$T/all_headers.log" | tr '\n' ' ')"
 fi
 
 step "style"

@@ -90,7 +90,7 @@ while [ $# -ge 3 ]; do
 	fi
 	row "$lesson" "$got/$gmax" "$result"
 done
-row total "$total/$total_max" ""
+$next_only || printf '%-16s %7s\n' total "$total/$total_max"
 $next_only || echo
 if $all_done; then
 	echo "Next: every lesson passes. make plots measures your code and draws it beside the reference's."

@@ -37,36 +37,31 @@ static int sleeper_fn(void *arg, long *value)
     return 0;
 }
 
-/* Runs the tasks with run (run_sequential or run_gather) into a fresh trace; stores the trace
- * in *out and the wall time in *took_s. Returns 0 or a negative errno. */
-static int traced_run(int (*run)(const struct task *, size_t, struct task_result *),
-                      struct h_trace **out, double *took_s)
+typedef int (*runner_fn)(const struct task *, size_t, struct task_result *);
+
+/* Runs the tasks with run_sequential or run_gather (ctx), recording into trace. */
+static int run_traced(void *ctx, struct h_trace *trace)
 {
     struct sleeper sleepers[N_TASKS];
     struct task tasks[N_TASKS];
     struct task_result results[N_TASKS];
-    struct h_trace *trace;
-    int64_t start;
-    int rc = h_trace_create(&trace, N_TASKS);
+    int rc;
 
-    if (rc != 0)
-        return rc;
     for (int i = 0; i < N_TASKS; i++) {
         sleepers[i] = (struct sleeper){ .trace = trace, .index = i };
         tasks[i] = (struct task){ .fn = sleeper_fn, .arg = &sleepers[i] };
     }
-    start = h_now_ns();
-    rc = run(tasks, N_TASKS, results);
-    *took_s = h_ns_to_s(h_now_ns() - start);
+    rc = (*(runner_fn *)ctx)(tasks, N_TASKS, results);
     for (int i = 0; rc == 0 && i < N_TASKS; i++)
         if (results[i].status != 0 || results[i].value != i)
             rc = -EPROTO; /* a wrong answer: this gather.c is not one to plot */
-    if (rc != 0) {
-        h_trace_destroy(trace);
-        return rc;
-    }
-    *out = trace;
-    return 0;
+    return rc;
+}
+
+/* One traced run with run into *out, its wall time in *took_s. */
+static int traced_run(runner_fn run, struct h_trace **out, double *took_s)
+{
+    return bench_traced(N_TASKS, run_traced, &run, out, took_s);
 }
 
 int main(int argc, char **argv)

@@ -41,35 +41,30 @@ static int sleeper_fn(void *arg, long *value)
 
 /* One run under limit, into a fresh trace (created just before, so its time 0 is the start).
  * Stores the trace in *out and the wall time in *took_s. Returns 0 or a negative errno. */
-static int traced_run(size_t limit, struct h_trace **out, double *took_s)
+static int run_limited(void *ctx, struct h_trace *trace)
 {
+    size_t limit = *(const size_t *)ctx;
     struct sleeper sleepers[N_TASKS];
     struct task tasks[N_TASKS];
     struct task_result results[N_TASKS];
-    struct h_trace *trace;
-    int64_t start;
-    int rc = h_trace_create(&trace, N_TASKS);
+    int rc;
 
-    if (rc != 0)
-        return rc;
     for (int i = 0; i < N_TASKS; i++) {
         sleepers[i] = (struct sleeper){ .trace = trace, .index = i };
         tasks[i] = (struct task){ .fn = sleeper_fn, .arg = &sleepers[i] };
     }
-    start = h_now_ns();
     rc = gather_limited(tasks, N_TASKS, limit, results);
-    *took_s = h_ns_to_s(h_now_ns() - start);
     for (int i = 0; rc == 0 && i < N_TASKS; i++)
         if (results[i].status != 0 || results[i].value != i)
             rc = -EPROTO; /* a wrong answer: this gather_limited is not one to plot */
     if (rc == 0 && h_trace_peak(trace) > (int)limit)
         rc = -EPROTO; /* nor is one that breaks its limit */
-    if (rc != 0) {
-        h_trace_destroy(trace);
-        return rc;
-    }
-    *out = trace;
-    return 0;
+    return rc;
+}
+
+static int traced_run(size_t limit, struct h_trace **out, double *took_s)
+{
+    return bench_traced(N_TASKS, run_limited, &limit, out, took_s);
 }
 
 int main(int argc, char **argv)
