@@ -238,7 +238,7 @@ define soft_link
 	  @rm -f $@; echo "  (not linking $@: some of its code did not compile)",\
 	  $(call link,$(1),$(2),$(if $(SOFT),exit 0;)))
 endef
-IMPLS := $(sort lessons solutions $(call impl_dir,$(IMPL)))
+IMPLS := $(sort lessons $(wildcard solutions) $(call impl_dir,$(IMPL))) # no solutions/ in a handout
 # The race pass: make check also builds the code under test for ThreadSanitizer (RACE=0: not).
 RACE ?= 1
 RACE_TC := $(if $(filter 1,$(RACE)),$(if $(filter thread,$(SAN)),,$(COMPILER)-thread))
@@ -367,7 +367,7 @@ watch:
 # (or <name>-yours.csv). A chart is plots/<name>.gp, which reads plots/data/<name>*.csv and draws
 # plots/<name>.png and .svg. Both are found by their names: adding one needs no edit here.
 # The learner's benchmarks run for the lessons `make check` last saw pass, unchanged since.
-REF_BENCHES := $(call benches_of,solutions)
+REF_BENCHES := $(if $(wildcard solutions),$(call benches_of,solutions)) # none in a handout
 YOUR_BENCHES := $(call benches_of,lessons)
 bench-build: deps-quiet $(REF_BENCHES) $(YOUR_BENCHES)
 bench: bench-build
@@ -446,3 +446,20 @@ fuzz: $(FUZZ_BIN)
 # The dependency files of every toolchain this run may build (the race pass's too): each object
 # remade when a header it includes changes.
 -include $(shell find $(addprefix $(BUILD)/,$(TOOLCHAINS)) -name '*.d' 2>/dev/null)
+
+# ---- handing the kit out: make gradescope, make handout, make progress ----
+# Neither copies solutions/ or harness/wrong/ (kit-copy.sh). GRADESCOPE_ZIP and HANDOUT say
+# where they go.
+GRADESCOPE_ZIP ?= $(BUILD)/gradescope/autograder.zip
+HANDOUT ?= $(BUILD)/handout/conclab
+.PHONY: gradescope handout progress
+gradescope:
+	@harness/scripts/gradescope.sh "$(GRADESCOPE_ZIP)"
+handout:
+	@harness/scripts/handout.sh "$(HANDOUT)"
+# Each lesson's points (from its list binary), last result and whether it is stale; what next.
+# (progress.sh --next $(PROGRESS_ARGS) prints the last line alone, for make check to end with.)
+PROGRESS_ARGS = "$(RESULTS)/results.tsv" \
+  $(foreach l,$(LESSONS),$(l) $($(l)_LIST) $($(l)_$(call impl_dir,$(IMPL))_$(TOOL)_BIN))
+progress: deps-quiet $(LESSON_LISTS)
+	@harness/scripts/progress.sh $(PROGRESS_ARGS)

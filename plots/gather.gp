@@ -3,7 +3,7 @@
 # run,task,pid,tid,start_s,end_s (times in seconds since that run began).
 load "plots/style.gpi"
 
-data = "plots/data/gather.csv"
+data = chart_data("gather")
 cores = int(fact(data, "cores"))
 seq_s = real(fact(data, "sequential_s"))
 gat_s = real(fact(data, "gather_s"))
@@ -29,7 +29,8 @@ BARS = 'using (ms(5)):(pick(RUN)):(ms(5)):(ms(6)):(pick(RUN) - 0.38):(pick(RUN) 
 LABELS = 'using ((ms(5) + ms(6)) / 2):(pick(RUN)):(sprintf("%.0f ms", ms(6) - ms(5))) ' . \
          'with labels tc rgb "white" font ",9" notitle'
 TITLE = sprintf("The same %d sleeping tasks, one after another vs gathered (lesson 01), " . \
-                "on %d cores\n%s", tasks, cores, machine(data))
+                "on %d cores\n%s%s", tasks, cores, machine(data), \
+                is_ref(data) ? "" : "\n" . NO_REF)
 
 do for [fmt in "png svg"] {
     W = 1100; H = 640; @TERMINAL

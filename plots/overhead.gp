@@ -2,7 +2,7 @@
 # Reads plots/data/overhead.csv: case,impl,tasks,median_us,min_us,max_us,target_us.
 load "plots/style.gpi"
 
-data = "plots/data/overhead.csv"
+data = chart_data("overhead")
 cores = int(fact(data, "cores"))
 python = fact(data, "python")
 have_python = strstrt(python, "Python ") == 1
@@ -40,8 +40,8 @@ set grid xtics noytics
 set style fill solid 0.85 border -1
 set key bottom right box opaque
 
-TITLE = sprintf("What one empty task costs, by how it is run, on %d cores\n%s", cores, \
-                machine(data))
+TITLE = sprintf("What one empty task costs, by how it is run, on %d cores\n%s%s", cores, \
+                machine(data), is_ref(data) ? "" : "\n" . NO_REF)
 NOTE = sprintf("Median of %s runs per case (thin bars: fastest to slowest); pools of %d " . \
                "workers made before the clock starts. Red marks: the goals of the reference " . \
                "pools.%s", fact(data, "reps"), cores, \
@@ -65,7 +65,8 @@ do for [fmt in "png svg"] {
              with vectors nohead lc rgb "#d62728" lw 3 notitle, \
          '' using ($7 > 0 ? $7 : NaN):($0 - 0.45):(sprintf("goal ≤ %s", us($7))) \
              with labels left offset 0.5, 0.35 tc rgb "#d62728" font ",9" notitle, \
-         NaN with boxes lc rgb "#1f77b4" title "C (lessons 01 and 05, the reference)", \
+         NaN with boxes lc rgb "#1f77b4" title (is_ref(data) ? "C (lessons 01 and 05, the reference)" \
+                                                             : "C (your lessons 01 and 05)"), \
          NaN with boxes lc rgb "#f0a040" title "Python, for comparison"
     unset label 1
     unset label 2

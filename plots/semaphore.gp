@@ -7,7 +7,8 @@
 # 50 ms), so a limit 4 times higher finishes about 4 times sooner. The thin dips are hand-offs:
 # a task has ended and the one its permit goes to has not started yet, microseconds later.
 
-data = 'plots/data/semaphore.csv'
+load 'plots/style.gpi'
+data = chart_data('semaphore')
 fact(key) = system(sprintf("awk -F': ' '/^# %s:/ { print $2 }' %s", key, data))
 cores = fact('cores')
 cpu = fact('cpu')
@@ -38,8 +39,8 @@ do for [term in 'png svg'] {
     }
     set output sprintf('plots/semaphore.%s', term)
     set multiplot layout 3,1 \
-        title sprintf("Tasks in flight under a semaphore: gather\\_limited, %s tasks of %s ms  (%s cores, %s)", \
-                      tasks, task_ms, cores, cpu)
+        title sprintf("Tasks in flight under a semaphore: gather\\_limited, %s tasks of %s ms  (%s cores, %s)%s", \
+                      tasks, task_ms, cores, cpu, is_ref(data) ? "" : "\n" . NO_REF)
     do for [i = 1:3] {
         limit = 0 + word(limits, i)
         took = 0 + fact(sprintf('took_%d', limit))

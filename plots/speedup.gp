@@ -3,11 +3,12 @@
 # plots/data/speedup-yours.csv when `make plots` measured your lesson 05 too).
 load "plots/style.gpi"
 
-data = "plots/data/speedup.csv"
+data = chart_data("speedup")
 yours = "plots/data/speedup-yours.csv"
+have_ref = is_ref(data) # no reference (a handout): your series alone, and no Python's
 cores = int(fact(data, "cores"))
 python = fact(data, "python")
-have_python = strstrt(python, "Python ") == 1
+have_python = have_ref && strstrt(python, "Python ") == 1
 have_yours = file_exists(yours)
 
 # Rows of one workload and pool; the others become NaN, which gnuplot leaves out.
@@ -41,7 +42,7 @@ set key top left Left reverse box opaque samplen 3 width 1
 SERIES(file, pool, style, name) = sprintf( \
     ", '%s' using (pick(W, \"%s\")):7:@LO:@HI with yerrorlines %s title \"%s\"", \
     file, pool, style, name)
-C_SERIES = \
+C_SERIES = !have_ref ? "" : \
     SERIES(data, "thread", "lc rgb C_THREAD lw 2.5 pt 7 ps 1.1", "C thread pool") . \
     SERIES(data, "process", "lc rgb C_PROCESS lw 2.5 pt 5 ps 1.1", "C process pool")
 PY_SERIES = !have_python ? "" : \
@@ -54,11 +55,12 @@ YOURS_SERIES = !have_yours ? "" : \
     SERIES(yours, "process-yours", "lc rgb YOURS_PROCESS lw 2 pt 11 ps 1.3", "process (yours)")
 
 TITLE = sprintf("Speedup vs workers on %d cores: waiting scales with the workers, " . \
-                "computing only up to the cores\n%s", cores, machine(data))
+                "computing only up to the cores\n%s%s", cores, machine(data), \
+                have_ref ? "" : "\n" . NO_REF)
 capacity = fact(data, "cpu_capacity")
 NOTE = sprintf("Median of %s runs on a warm pool; bars: fastest to slowest run. %s%s", \
                fact(data, "reps"), have_python ? "Dashed: the same work in " . python . "." \
-                                               : "python3 not found: no Python series.", \
+                                               : !have_ref ? "" : "python3 not found: no Python series.", \
                capacity eq "" ? "" : sprintf("\nThe machine's own check: %d threads " . \
                "counting at once ran %sx as fast as one, before the CPU-bound runs, and %sx " . \
                "after (%d would be ideal).", cores, word(capacity, 1), word(capacity, 2), cores))
@@ -77,10 +79,10 @@ do for [fmt in "png svg"] {
     set rmargin at screen 0.48
     set title sprintf("I/O-bound: %s", fact(data, "io_work"))
     set label 2 "ideal: y = workers" at 11, 14.5 rotate by 34 tc rgb IDEAL front
-    set label 3 sprintf("at 32 workers:\nC threads %.1fx\nC processes %.1fx%s", \
+    set label 3 (!have_ref ? "at 32 workers:" : sprintf("at 32 workers:\nC threads %.1fx\nC processes %.1fx%s", \
         at("io", "thread", 32), at("io", "process", 32), !have_python ? "" : sprintf( \
         "\nPython threads %.1fx\nPython processes %.1fx", at("io", "python-thread", 32), \
-        at("io", "python-process", 32))) . yours_at("io", 32, 1) at graph 0.97, graph 0.3 \
+        at("io", "python-process", 32)))) . yours_at("io", 32, 1) at graph 0.97, graph 0.3 \
         right front
     plot x with lines lc rgb IDEAL lw 1.5 dt 3 notitle @C_SERIES @PY_SERIES @YOURS_SERIES
     unset label 1
@@ -92,10 +94,10 @@ do for [fmt in "png svg"] {
     set title sprintf("CPU-bound: %s", fact(data, "cpu_work"))
     set label 2 sprintf("ideal: y = min(workers, %d cores)", cores) at 3, cores * 1.6 \
         norotate tc rgb IDEAL front
-    set label 3 sprintf("at %d workers:\nC threads %.2fx\nC processes %.2fx%s", cores, \
+    set label 3 (!have_ref ? sprintf("at %d workers:", cores) : sprintf("at %d workers:\nC threads %.2fx\nC processes %.2fx%s", cores, \
         at("cpu", "thread", cores), at("cpu", "process", cores), !have_python ? "" : sprintf( \
         "\nPython threads %.2fx\nPython processes %.2fx", at("cpu", "python-thread", cores), \
-        at("cpu", "python-process", cores))) . yours_at("cpu", cores, 2) at graph 0.97, \
+        at("cpu", "python-process", cores)))) . yours_at("cpu", cores, 2) at graph 0.97, \
         graph 0.7 right front
     plot ideal_cpu(x) with lines lc rgb IDEAL lw 1.5 dt 3 notitle \
         @C_SERIES @PY_SERIES @YOURS_SERIES

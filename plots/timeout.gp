@@ -3,7 +3,7 @@
 # plots/data/timeout.csv: series,timeout_ms,reps,median_ms,min_ms,max_ms (overshoots in ms).
 load "plots/style.gpi"
 
-data = "plots/data/timeout.csv"
+data = chart_data("timeout")
 cores = int(fact(data, "cores"))
 reps = int(fact(data, "reps"))
 
@@ -35,7 +35,7 @@ set label 2 "every 0.1 ms" at 0.75, 0.125 tc rgb YOURS_THREAD font ",9"
 do for [fmt in "png svg"] {
     W = 1100; H = 650; @TERMINAL
     set output "plots/timeout.".fmt
-    set title sprintf("How late does a timeout fire? wait_for and fetch_with_timeout (lesson 04), on %d cores\n%s", cores, machine(data)) font ",13"
+    set title sprintf("How late does a timeout fire? wait_for and fetch_with_timeout (lesson 04), on %d cores\n%s%s", cores, machine(data), is_ref(data) ? "" : "\n" . NO_REF) font ",13"
     plot SERIES = S_1MS, SHIFT = 0.88, data @BARS pt 7 ps 1 lc rgb C_THREAD \
              title "wait_for, the task checks its cancel token every 1 ms", \
          SERIES = S_100US, SHIFT = 1.0, data @BARS pt 5 ps 1 lc rgb YOURS_THREAD \

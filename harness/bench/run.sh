@@ -104,7 +104,8 @@ draw() {
 	for gp in plots/*.gp; do
 		[ -e "$gp" ] || continue
 		name=$(basename "$gp" .gp)
-		if [ ! -f "plots/data/$name.csv" ]; then
+		# A kit without the reference solutions (make handout) draws the learner's series alone.
+		if [ ! -f "plots/data/$name.csv" ] && [ ! -f "plots/data/$name-yours.csv" ]; then
 			echo "plot  $name: skipped, no plots/data/$name.csv (its benchmark did not run)"
 			continue
 		fi
