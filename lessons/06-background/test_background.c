@@ -18,12 +18,12 @@
 #include "runner.h"
 #include "test_background.h"
 
-#define PERIOD_MS     10   /* the schedule test: 50 ticks of 10 ms... */
-#define WORK_MS       3    /* ...each working 3 ms */
-#define N_TICKS       50   /* so the 50th is due at 500 ms (650 ms for a sleep-after-work loop) */
-#define LATE_LIMIT    1.10 /* the 50th tick may start up to 1.10x its due time (best of 3) */
-#define GIVE_UP_MS    3000 /* waiting for ticks that should come long before */
-#define MS_OF(ns)     ((double)(ns) / H_NS_PER_MS)
+#define PERIOD_MS  10   /* the schedule test: 50 ticks of 10 ms... */
+#define WORK_MS    3    /* ...each working 3 ms */
+#define N_TICKS    50   /* so the 50th is due at 500 ms (650 ms for a sleep-after-work loop) */
+#define LATE_LIMIT 1.10 /* the 50th tick may start up to 1.10x its due time (best of 3) */
+#define GIVE_UP_MS 3000 /* waiting for ticks that should come long before */
+#define MS_OF(ns)  ((double)(ns) / H_NS_PER_MS)
 #define RC_OK_OR_BAIL(call, what)                                                                  \
     do {                                                                                           \
         if (!H_ASSERT_RC(call, 0))                                                                 \
@@ -83,7 +83,8 @@ void check_none_early(const struct ticker *t, int64_t t0, int period_ms, const c
 
     for (size_t i = 0; i < n; i++) {
         const struct h_span *s = &t->trace->spans[i];
-        int64_t at = atomic_load(&s->start_ns) - t0, due = (int64_t)s->task * period_ms * H_NS_PER_MS;
+        int64_t at = atomic_load(&s->start_ns) - t0,
+                due = (int64_t)s->task * period_ms * H_NS_PER_MS;
 
         if (!H_ASSERT(at >= due,
                       "%s: tick %d started at %.2f ms, before its slot at %.0f ms (%d x %d ms "
@@ -236,8 +237,8 @@ struct reader {
     struct h_call call;
     struct bg_worker *w;
     struct ticker *t;
-    atomic_bool done;         /* set by the test: stop reading */
-    int reads, bad_rc;        /* written by the reader, read once it has returned */
+    atomic_bool done;          /* set by the test: stop reading */
+    int reads, bad_rc;         /* written by the reader, read once it has returned */
     struct bg_stats prev, bad; /* the last snapshot, and the first inconsistent one */
     long bad_calls;
 };
@@ -317,7 +318,7 @@ static void bg_workers_are_independent(void)
     ticker_init(&b, (struct ticker){ .work_ms = 1, .fail_every = 1 });
     H_ASSERT_RC_FATAL(bg_start(&wa, tick_fn, &a, 10), 0);
     H_ASSERT_RC_FATAL(bg_start(&wb, tick_fn, &b, 15), 0);
-    H_ASSERT(wa != wb, "two bg_start calls gave the same worker");
+    H_ASSERT_FATAL(wa != wb, "two bg_start calls gave the same worker: each needs its own");
     H_ASSERT(wait_ticks(&a, 5, GIVE_UP_MS) >= 5 && wait_ticks(&b, 5, GIVE_UP_MS) >= 5,
              "with two workers running, one of them did not tick: %d and %d ticks (each worker "
              "has its own function, argument, thread and schedule)",

@@ -87,8 +87,9 @@ void bg_stop_is_prompt(void)
         running = h_trace_running(t.trace);
         calls = atomic_load(&t.calls);
         h_sleep_ms(10);
-        H_ASSERT_FATAL(running == 0, "bg_stop returned while a tick was still running (round "
-                                     "%d): join the worker's thread, which ends after its tick",
+        H_ASSERT_FATAL(running == 0,
+                       "bg_stop returned while a tick was still running (round "
+                       "%d): join the worker's thread, which ends after its tick",
                        i);
         H_ASSERT_FATAL(atomic_load(&t.calls) == calls,
                        "%d ticks started after bg_stop had returned (round %d): once bg_stop is "
