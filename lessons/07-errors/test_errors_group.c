@@ -206,7 +206,8 @@ void taskgroup_all_succeed(void)
 
 /* ---- nothing left behind ---- */
 
-#define LEAK_ROUNDS 40
+#define LEAK_ROUNDS                                                                                \
+    40 /* calls: gathers of 2 ms tasks, and groups whose failure cancels 50 ms ones */
 #define LEAK_MAX_KB (64 << 10) /* address space growth allowed over the rounds: 64 MiB */
 
 /* The size of this process's address space (VmSize), in KiB, or -1. A thread that is never
@@ -275,7 +276,7 @@ void errors_leave_no_thread(void)
         struct outcome o;
 
         for (int i = 0; i < 4; i++)
-            like[i] = (struct job){ .run_ms = r % 2 ? LONG_MS : 2, .value = i };
+            like[i] = (struct job){ .run_ms = r % 2 ? 50 : 2, .value = i };
         like[1] = (struct job){ .run_ms = 2, .status = -EIO };
         make_jobs(like, 4);
         o = r % 2 ? run_taskgroup(4) : run_gather_all(4);
