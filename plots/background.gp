@@ -1,10 +1,15 @@
 # background.gp: when the ticks of a periodic task start: lesson 06's bg_start (an absolute
 # schedule, tick k at start + k * period) beside a loop that sleeps a period after each tick's
 # work, over the same 50 ticks of 10 ms, each working 3 ms. Reads plots/data/background.csv:
-# series,slot,reps,due_ms,median_start_ms,median_late_ms,min_late_ms,max_late_ms.
+# series,slot,reps,due_ms,median_start_ms,median_late_ms,min_late_ms,max_late_ms (and
+# plots/data/background-yours.csv, series "bg_start (yours)", when `make plots` measured your
+# lesson 06 too).
 load "plots/style.gpi"
 
 data = "plots/data/background.csv"
+yours = "plots/data/background-yours.csv"
+have_yours = file_exists(yours)
+S_YOURS = "bg_start (yours)"
 cores = int(fact(data, "cores"))
 reps = int(fact(data, "reps"))
 period = int(fact(data, "period_ms"))
@@ -25,6 +30,13 @@ sleep_end = last(S_SLEEP, 5)
 bg_late = last(S_BG, 6)
 sleep_late = last(S_SLEEP, 6)
 
+# Your lesson 06 as one more series in each panel, where it was measured.
+LEFT_YOURS = !have_yours ? "" : sprintf(', "%s" using 2:(pick(S_YOURS, 5)) with points ' . \
+    'pt 9 ps 0.9 lc rgb YOURS_THREAD title "bg_start (yours)"', yours)
+RIGHT_YOURS = !have_yours ? "" : sprintf(', "%s" using 2:(pick(S_YOURS, 6)):(pick(S_YOURS, 7)):' . \
+    '(pick(S_YOURS, 8)) with yerrorbars pt 9 ps 0.7 lc rgb YOURS_THREAD ' . \
+    'title "bg_start (yours)"', yours)
+
 TITLE = sprintf("A tick every %d ms, each working %d ms: an absolute schedule vs sleeping " . \
                 "after the work (lesson 06), on %d cores\n%s", period, work, cores, machine(data))
 
@@ -40,7 +52,7 @@ do for [fmt in "png svg"] {
     set xrange [0:ticks + 1]
     set yrange [0:*]
     set grid xtics ytics
-    set key bottom right box opaque
+    set key top left box opaque
     set label 1 sprintf("%.0f ms", sleep_end) at ticks, sleep_end offset -1, 1 right \
         tc rgb C_SLEEP
     set label 2 sprintf("%.0f ms", bg_end) at ticks, bg_end offset 0, -1.2 right tc rgb C_THREAD
@@ -48,7 +60,7 @@ do for [fmt in "png svg"] {
          data using 2:(pick(S_BG, 5)) with points pt 7 ps 0.8 lc rgb C_THREAD \
              title "bg_start: wait until start + k x period", \
          data using 2:(pick(S_SLEEP, 5)) with points pt 5 ps 0.7 lc rgb C_SLEEP \
-             title "sleep(period) after each tick's work"
+             title "sleep(period) after the work of each tick" @LEFT_YOURS
     unset label 1
     unset label 2
 
@@ -66,7 +78,7 @@ do for [fmt in "png svg"] {
     plot data using 2:(pick(S_BG, 6)):(pick(S_BG, 7)):(pick(S_BG, 8)) with yerrorbars \
              pt 7 ps 0.6 lc rgb C_THREAD title "bg_start", \
          data using 2:(pick(S_SLEEP, 6)):(pick(S_SLEEP, 7)):(pick(S_SLEEP, 8)) with yerrorbars \
-             pt 5 ps 0.5 lc rgb C_SLEEP title "sleep after work"
+             pt 5 ps 0.5 lc rgb C_SLEEP title "sleep after work" @RIGHT_YOURS
     unset logscale y
     unset label 3
     unset label 4

@@ -2,10 +2,13 @@
 # run by gather_all_status (every task to its end) and by taskgroup_run (fail fast: the failure
 # cancels the others) of lesson 07. Reads plots/data/errors.csv:
 # run,task,start_ms,end_ms,stop_ms,status,deaf (ms since the call began; stop_ms -1: never saw
-# the token).
+# the token). With plots/data/errors-yours.csv (when `make plots` measured your lesson 07 too), a
+# third timeline: your taskgroup_run.
 load "plots/style.gpi"
 
 data = "plots/data/errors.csv"
+yours = "plots/data/errors-yours.csv"
+have_yours = file_exists(yours)
 cores = int(fact(data, "cores"))
 reps = int(fact(data, "reps"))
 failing = int(fact(data, "failing_task"))
@@ -50,9 +53,9 @@ TITLE = sprintf("%d tasks, task %d failing at %.0f ms: gather every outcome, or 
                 "(lesson 07), on %d cores\n%s", tasks, failing, t_failed, cores, machine(data))
 
 do for [fmt in "png svg"] {
-    W = 1100; H = 680; @TERMINAL
+    W = 1100; H = have_yours ? 960 : 680; @TERMINAL
     set output "plots/errors.".fmt
-    set multiplot layout 2, 1 title TITLE font ",13"
+    set multiplot layout (have_yours ? 3 : 2), 1 title TITLE font ",13"
 
     RUN = "gather"
     set title sprintf("gather_all_status: every task runs to its end; returns 1 (one failed) " . \
@@ -79,6 +82,19 @@ do for [fmt in "png svg"] {
         at t_returned, -1 offset 0.5, 0 left
     set key bottom right box opaque font ",9"
     plot data @BARS, data @LABELS, data @STOPS
+    if (have_yours) {
+        y_failed = real(fact(yours, "group_failed_ms"))
+        y_returned = real(fact(yours, "group_returned_ms"))
+        set title sprintf("your taskgroup_run: the same tasks; returns at %.0f ms", y_returned)
+        set arrow 1 from y_failed, graph 0 to y_failed, graph 1 nohead front lc rgb "#d62728" \
+            dt 2 lw 1.5
+        set label 1 sprintf("task %d fails at %.0f ms", failing, y_failed) at y_failed, -1 \
+            offset 0.5, 0 left tc rgb "#d62728"
+        set arrow 2 from y_returned, graph 0 to y_returned, graph 1 nohead front \
+            lc rgb "#333333" dt 2 lw 1.5
+        set label 2 sprintf("returns at %.0f ms", y_returned) at y_returned, -1 offset 0.5, 0 left
+        plot yours @BARS, yours @LABELS, yours @STOPS
+    }
     unset label 1
     unset label 2
     unset arrow 1

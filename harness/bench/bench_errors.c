@@ -12,6 +12,9 @@
  * stop_ms is when the task saw its token (-1 if it never did); status is what it returned. The
  * facts give, per run, when the failure happened and when the call returned. plots/errors.gp
  * draws the two timelines.
+ *
+ * Built a second time with -DBENCH_YOURS against the learner's lesson 07 instead of the
+ * reference, it writes OUTDIR/errors-yours.csv, the same runs measured on the learner's code.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +23,12 @@
 #include "bench.h"
 #include "clock.h"
 #include "errors.h"
+
+#ifdef BENCH_YOURS
+#define CSV_NAME "errors-yours"
+#else
+#define CSV_NAME "errors"
+#endif
 
 #define N_TASKS 6
 #define FAILING 2 /* fails at its end, at 60 ms */
@@ -146,7 +155,7 @@ static void write_run(FILE *csv, const char *name, const struct run *r)
 
 int main(int argc, char **argv)
 {
-    const char *outdir = bench_outdir(argc, argv, "errors");
+    const char *outdir = bench_outdir(argc, argv, CSV_NAME);
     static struct run gathered, grouped;
     FILE *csv = NULL;
     int rc;
@@ -157,7 +166,7 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = measure(taskgroup, &grouped, "taskgroup_run");
     if (rc == 0)
-        rc = bench_csv_open(&csv, outdir, "errors");
+        rc = bench_csv_open(&csv, outdir, CSV_NAME);
     if (rc == 0) {
         bench_fact(csv, "reps", "%d", REPS);
         bench_fact(csv, "failing_task", "%d", FAILING);
