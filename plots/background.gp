@@ -52,15 +52,15 @@ do for [fmt in "png svg"] {
     set xrange [0:ticks + 1]
     set yrange [0:*]
     set grid xtics ytics
-    set key top left box opaque
+    set key bottom right box opaque
     set label 1 sprintf("%.0f ms", sleep_end) at ticks, sleep_end offset -1, 1 right \
         tc rgb C_SLEEP
     set label 2 sprintf("%.0f ms", bg_end) at ticks, bg_end offset 0, -1.2 right tc rgb C_THREAD
     plot period * x with lines dt 2 lw 2 lc rgb IDEAL title "the schedule: k x period", \
          data using 2:(pick(S_BG, 5)) with points pt 7 ps 0.8 lc rgb C_THREAD \
-             title "bg_start: wait until start + k x period", \
+             title "bg_start: until start + k x period", \
          data using 2:(pick(S_SLEEP, 5)) with points pt 5 ps 0.7 lc rgb C_SLEEP \
-             title "sleep(period) after the work of each tick" @LEFT_YOURS
+             title "sleep(period) after each tick" @LEFT_YOURS
     unset label 1
     unset label 2
 
