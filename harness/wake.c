@@ -103,8 +103,8 @@ static int counted(pthread_mutex_t *m, clockid_t clock, const struct timespec *a
     pthread_once(&found, find_real_functions);
     if (clock != (clockid_t)-2) {
         atomic_fetch_add(&timed, 1);
-        if (abstime && (clock == CLOCK_REALTIME ||
-                        (clock == (clockid_t)-1 && looks_realtime(abstime))))
+        if (abstime &&
+            (clock == CLOCK_REALTIME || (clock == (clockid_t)-1 && looks_realtime(abstime))))
             atomic_fetch_add(&realtime, 1);
     }
     if (every == 0 || n % every != 0)
