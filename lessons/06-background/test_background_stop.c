@@ -244,6 +244,23 @@ void bg_survives_spurious_wakeups(void)
 
 /* ---- misuse ---- */
 
+/* A tick that tries to stop its own worker, once: bg_stop cannot join the thread it runs on. */
+struct self_stopper {
+    _Atomic(struct bg_worker *) w; /* set by the test once bg_start has returned */
+    atomic_int ticks, tried, rc;
+};
+
+static int self_stop_tick(void *arg)
+{
+    struct self_stopper *s = arg;
+    struct bg_worker *w = atomic_load(&s->w);
+
+    atomic_fetch_add(&s->ticks, 1);
+    if (w && atomic_fetch_add(&s->tried, 1) == 0)
+        atomic_store(&s->rc, bg_stop(w));
+    return 0;
+}
+
 void bg_rejects_bad_calls(void)
 {
     static char not_a_worker;
@@ -251,7 +268,9 @@ void bg_rejects_bad_calls(void)
     struct bg_worker *w = sentinel;
     struct bg_stats st = { 0 };
     struct ticker t;
+    static struct self_stopper self; /* static: the worker may outlive a failed test */
     int threads = h_count_threads();
+    int64_t give_up;
 
     ticker_init(&t, (struct ticker){ .work_ms = 0 });
     H_ASSERT_RC_FATAL(bg_start(NULL, tick_fn, &t, 10), -EINVAL);
@@ -273,6 +292,23 @@ void bg_rejects_bad_calls(void)
     H_ASSERT_EQ(st.ticks, 0);
     bg_destroy(w);
     bg_destroy(NULL);
+
+    /* From inside a tick, bg_stop of its own worker is refused, and the worker goes on. */
+    H_ASSERT_RC_FATAL(bg_start(&w, self_stop_tick, &self, 10), 0);
+    atomic_store(&self.w, w);
+    give_up = h_deadline_ms(GIVE_UP_MS);
+    while ((atomic_load(&self.tried) == 0 || atomic_load(&self.ticks) < 3) && h_now_ns() < give_up)
+        h_sleep_ms(1);
+    H_ASSERT(atomic_load(&self.tried) > 0 && atomic_load(&self.ticks) >= 3,
+             "after a tick called bg_stop on its own worker, the worker made %d ticks in %.1f s: "
+             "it must go on ticking (bg_stop cannot join the thread it runs on)",
+             atomic_load(&self.ticks), GIVE_UP_MS / 1000.0);
+    H_ASSERT_RC(bg_stop(w), 0);
+    H_ASSERT(atomic_load(&self.rc) == -EDEADLK,
+             "bg_stop called from a tick of its own worker returned %s, want -EDEADLK: a thread "
+             "cannot join itself (compare pthread_self() with the worker's thread first)",
+             h_errname(atomic_load(&self.rc)));
+    bg_destroy(w);
 
     /* bg_destroy of a running worker stops it first. */
     H_ASSERT_RC_FATAL(bg_start(&w, tick_fn, &t, 1000), 0);
