@@ -13,11 +13,15 @@
  *     series,slot,reps,due_ms,median_start_ms,median_late_ms,min_late_ms,max_late_ms
  * plots/background.gp draws the starts against the ideal schedule, and the lateness per tick.
  *
+ * Where python3 is installed, plots/python/background.py adds the same two loops written with
+ * asyncio: "asyncio sleep(period)" and "asyncio loop.time()" (an absolute schedule).
+ *
  * Built a second time with -DBENCH_YOURS against the learner's lesson 06 instead of the
  * reference, it writes OUTDIR/background-yours.csv with the one series "bg_start (yours)".
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +36,8 @@
 #define CSV_NAME  "background"
 #define BG_SERIES "bg_start"
 #endif
+
+#define PYTHON_SCRIPT "plots/python/background.py"
 
 #define PERIOD_MS 10
 #define WORK_MS   3
@@ -141,6 +147,10 @@ int main(int argc, char **argv)
     const char *outdir = bench_outdir(argc, argv, CSV_NAME);
     FILE *csv = NULL;
     int rc;
+#ifndef BENCH_YOURS
+    char python[128], args[128];
+    bool have_python = bench_python_version(PYTHON_SCRIPT, python, sizeof(python)) == 0;
+#endif
 
     if (!outdir)
         return 2;
@@ -150,12 +160,19 @@ int main(int argc, char **argv)
         bench_fact(csv, "period_ms", "%d", PERIOD_MS);
         bench_fact(csv, "work_ms", "%d", WORK_MS);
         bench_fact(csv, "ticks", "%d", N_TICKS);
+#ifndef BENCH_YOURS
+        bench_fact(csv, "python", "%s", python);
+#endif
         bench_csv_columns(csv, "series,slot,reps,due_ms,median_start_ms,median_late_ms,"
                                "min_late_ms,max_late_ms");
         rc = measure(csv, BG_SERIES, run_worker);
 #ifndef BENCH_YOURS
         if (rc == 0)
             rc = measure(csv, "sleep after work", run_sleep_after_work);
+        snprintf(args, sizeof(args), "--period-ms %d --work-ms %d --ticks %d --reps %d", PERIOD_MS,
+                 WORK_MS, N_TICKS, REPS);
+        if (rc == 0 && have_python && bench_python_run(csv, PYTHON_SCRIPT, args) != 0)
+            bench_fact(csv, "python_failed", "some Python rows may be missing");
 #endif
         if (bench_csv_close(csv) != 0 && rc == 0)
             rc = -EIO;
