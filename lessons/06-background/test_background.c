@@ -1,6 +1,7 @@
-/* test_background.c: the graded tests of lesson 06 (a periodic background worker): the ticker
- * they share, the schedule, overruns, failing ticks and two workers at once. Stopping, sleeping
- * while idle, spurious wake-ups and misuse are in test_background_stop.c.
+/* test_background.c: the graded tests of lesson 06 (a periodic background worker): the suite
+ * table, the ticker the tests share, the schedule and overruns. Stopping, sleeping while idle and
+ * spurious wake-ups are in test_background_stop.c; the counts, two workers and misuse in
+ * test_background_counts.c.
  *
  * Timing is checked against the ideal schedule (tick k due k periods after bg_start) with a
  * stated tolerance, best of 3, and skipped under sanitizers; that no tick starts before its slot
@@ -22,13 +23,7 @@
 #define WORK_MS    3    /* ...each working 3 ms */
 #define N_TICKS    50   /* so the 50th is due at 500 ms (650 ms for a sleep-after-work loop) */
 #define LATE_LIMIT 1.10 /* the 50th tick may start up to 1.10x its due time (best of 3) */
-#define GIVE_UP_MS 3000 /* waiting for ticks that should come long before */
 #define MS_OF(ns)  ((double)(ns) / H_NS_PER_MS)
-#define RC_OK_OR_BAIL(call, what)                                                                  \
-    do {                                                                                           \
-        if (!H_ASSERT_RC(call, 0))                                                                 \
-            return what;                                                                           \
-    } while (0)
 
 /* ---- the ticker ---- */
 
@@ -223,127 +218,6 @@ static void bg_overrun_skips_slots(void)
              "passed meanwhile, so bg_stats should say missed = %d; it said %ld (first try), "
              "%ld (last). Count each slot you skip",
              OVR_MS, OVR_PERIOD_MS, OVR_MISSED, missed[0], st.missed);
-}
-
-/* ---- failing ticks, and counts read while the worker runs ---- */
-
-#define FAIL_EVERY   3
-#define FAIL_TICKS   30
-#define FAIL_PERIOD  2
-#define MAX_READ_BAD 3 /* violations the reader keeps a note of */
-
-/* A thread that reads bg_stats again and again while the worker ticks. */
-struct reader {
-    struct h_call call;
-    struct bg_worker *w;
-    struct ticker *t;
-    atomic_bool done;          /* set by the test: stop reading */
-    int reads, bad_rc;         /* written by the reader, read once it has returned */
-    struct bg_stats prev, bad; /* the last snapshot, and the first inconsistent one */
-    long bad_calls;
-};
-
-static void reader_fn(struct h_call *c)
-{
-    struct reader *r = (struct reader *)c;
-    struct bg_stats st;
-
-    while (!atomic_load(&r->done)) {
-        int rc = bg_stats(r->w, &st);
-        long calls = atomic_load(&r->t->calls); /* read after: ticks counted <= ticks started */
-
-        r->reads++;
-        if (rc != 0 && r->bad_rc == 0)
-            r->bad_rc = rc;
-        if (rc == 0 && r->bad_calls == 0 &&
-            (st.failed > st.ticks || st.ticks > calls || st.ticks < r->prev.ticks ||
-             st.failed < r->prev.failed || st.missed < r->prev.missed || st.missed < 0)) {
-            r->bad = st;
-            r->bad_calls = calls;
-        }
-        if (rc == 0)
-            r->prev = st;
-        h_sleep_ms(1);
-    }
-}
-
-static void bg_counts_failures(void)
-{
-    static struct reader r; /* static: see call.h */
-    struct ticker t;
-    struct bg_worker *w = NULL;
-    struct bg_stats st = { 0 };
-    int calls;
-
-    ticker_init(&t, (struct ticker){ .work_ms = 0, .fail_every = FAIL_EVERY });
-    H_ASSERT_RC_FATAL(bg_start(&w, tick_fn, &t, FAIL_PERIOD), 0);
-    r = (struct reader){ .w = w, .t = &t };
-    H_ASSERT_RC_FATAL(h_call_start(&r.call, reader_fn), 0);
-    calls = wait_ticks(&t, FAIL_TICKS, GIVE_UP_MS);
-    atomic_store(&r.done, true);
-    H_ASSERT_FATAL(h_call_wait(&r.call, 2000), "bg_stats never returned: it must not wait for "
-                                               "a tick, only for the lock, briefly");
-    h_call_join(&r.call);
-    H_ASSERT_RC(bg_stop(w), 0);
-    H_ASSERT_RC(bg_stats(w, &st), 0);
-    bg_destroy(w);
-    H_ASSERT(calls >= FAIL_TICKS,
-             "the worker stopped after %d ticks (every %dth fails with -EIO): a failing tick is "
-             "counted, and the worker goes on",
-             calls, FAIL_EVERY);
-    calls = atomic_load(&t.calls);
-    H_ASSERT_EQ(st.ticks, calls);
-    H_ASSERT_EQ(st.failed, calls / FAIL_EVERY);
-    H_ASSERT_RC(r.bad_rc, 0);
-    H_ASSERT(r.reads > 0, "the reader never read");
-    H_ASSERT(r.bad_calls == 0,
-             "bg_stats, read while the worker ran, gave ticks %ld, failed %ld, missed %ld with "
-             "%ld ticks started (and before that ticks %ld, failed %ld): counts must never go "
-             "down or disagree. Update and copy them under the worker's lock",
-             r.bad.ticks, r.bad.failed, r.bad.missed, r.bad_calls, r.prev.ticks, r.prev.failed);
-    ticker_destroy(&t);
-}
-
-/* ---- two workers ---- */
-
-static void bg_workers_are_independent(void)
-{
-    struct ticker a, b;
-    struct bg_worker *wa = NULL, *wb = NULL;
-    struct bg_stats sa = { 0 }, sb = { 0 };
-    int threads = h_count_threads(), a_calls, b_calls;
-    double took;
-
-    ticker_init(&a, (struct ticker){ .work_ms = 1 });
-    ticker_init(&b, (struct ticker){ .work_ms = 1, .fail_every = 1 });
-    H_ASSERT_RC_FATAL(bg_start(&wa, tick_fn, &a, 10), 0);
-    H_ASSERT_RC_FATAL(bg_start(&wb, tick_fn, &b, 15), 0);
-    H_ASSERT_FATAL(wa != wb, "two bg_start calls gave the same worker: each needs its own");
-    H_ASSERT(wait_ticks(&a, 5, GIVE_UP_MS) >= 5 && wait_ticks(&b, 5, GIVE_UP_MS) >= 5,
-             "with two workers running, one of them did not tick: %d and %d ticks (each worker "
-             "has its own function, argument, thread and schedule)",
-             atomic_load(&a.calls), atomic_load(&b.calls));
-    H_ASSERT_RC(stop_guarded(wa, GIVE_UP_MS, &took), 0);
-    a_calls = atomic_load(&a.calls);
-    b_calls = atomic_load(&b.calls);
-    H_ASSERT(wait_ticks(&b, b_calls + 5, GIVE_UP_MS) >= b_calls + 5,
-             "stopping one worker stopped the other too: it made %d ticks after the first was "
-             "stopped, want 5",
-             atomic_load(&b.calls) - b_calls);
-    H_ASSERT_EQ(atomic_load(&a.calls), a_calls);
-    H_ASSERT_RC(bg_stats(wa, &sa), 0);
-    H_ASSERT_RC(bg_stop(wb), 0);
-    H_ASSERT_RC(bg_stats(wb, &sb), 0);
-    H_ASSERT(atomic_load(&a.tid) != atomic_load(&b.tid), "both workers ran on one thread");
-    H_ASSERT_EQ(sa.ticks, a_calls);
-    H_ASSERT_EQ(sa.failed, 0);
-    H_ASSERT_EQ(sb.ticks, atomic_load(&b.calls));
-    H_ASSERT_EQ(sb.failed, sb.ticks);
-    bg_destroy(wa);
-    bg_destroy(wb);
-    H_ASSERT_EQ(h_settled_threads(threads, 1000), threads);
-    ticker_destroy(&a);
-    ticker_destroy(&b);
 }
 
 const struct h_suite h_suite = {

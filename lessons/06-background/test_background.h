@@ -1,7 +1,8 @@
 /* test_background.h: what the test files of lesson 06 share (read-only).
  *
- * One test binary links test_background.c (the suite table, the ticker, and the schedule
- * tests) and test_background_stop.c (stopping, sleeping, counting, misuse). The ticks are
+ * One test binary links test_background.c (the suite table, the ticker, the schedule and
+ * overruns), test_background_stop.c (stopping, sleeping while idle, spurious wake-ups) and
+ * test_background_counts.c (the counts, two workers, misuse). The ticks are
  * recorded by a ticker: a tick function that notes each call in a trace (its number, thread and
  * start and end time) and in atomics, and does what the test asks of it (work a while, fail).
  * The worker's thread records; the test's thread checks, once the worker is stopped.
@@ -15,7 +16,8 @@
 #include "background.h"
 #include "trace.h"
 
-#define MAX_TICKS 512 /* spans a ticker's trace holds */
+#define MAX_TICKS  512  /* spans a ticker's trace holds */
+#define GIVE_UP_MS 3000 /* how long to wait for ticks that should come long before */
 
 struct ticker {
     int work_ms;      /* how long each tick works (sleeps) */
@@ -50,10 +52,13 @@ void check_none_early(const struct ticker *t, int64_t t0, int period_ms, const c
  * has not returned by then. Returns what bg_stop returned; *took_s is how long it took. */
 int stop_guarded(struct bg_worker *w, int give_up_ms, double *took_s);
 
-/* The tests of test_background_stop.c, for the suite table in test_background.c. */
+/* The tests of test_background_stop.c and test_background_counts.c, for the suite table in
+ * test_background.c. */
 void bg_stop_is_prompt(void);
 void bg_sleeps_while_idle(void);
 void bg_survives_spurious_wakeups(void);
+void bg_counts_failures(void);
+void bg_workers_are_independent(void);
 void bg_rejects_bad_calls(void);
 
 #endif

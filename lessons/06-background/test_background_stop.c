@@ -1,5 +1,5 @@
-/* test_background_stop.c: lesson 06's tests of stopping, of sleeping while idle, of spurious
- * wake-ups and of misuse (the suite table is in test_background.c).
+/* test_background_stop.c: lesson 06's tests of stopping, of sleeping while idle and of spurious
+ * wake-ups (the suite table is in test_background.c).
  *
  * A worker with a 10 s period spends the whole test asleep: a correct one is in a condition
  * variable wait, which bg_stop ends at once. These tests look at it from outside: how long
@@ -11,7 +11,6 @@
 #define _GNU_SOURCE /* gettid */
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +23,8 @@
 
 #define LONG_PERIOD_MS 10000 /* a period no test waits for: every tick of it would be a bug */
 #define STOP_LIMIT_S   0.050 /* bg_stop of an idle worker, best of 3 (a wake-up takes ~0.1 ms) */
-#define GIVE_UP_MS     3000
-#define IDLE_MS        300 /* how long the idle worker is watched */
-#define MAX_SWITCHES   5   /* times it may wake up meanwhile (a 1 ms poll: about 300) */
+#define IDLE_MS        300   /* how long the idle worker is watched */
+#define MAX_SWITCHES   5     /* times it may wake up meanwhile (a 1 ms poll: about 300) */
 #define MAX_THREADS    64
 
 /* ---- bg_stop ---- */
@@ -162,6 +160,7 @@ void bg_sleeps_while_idle(void)
     struct h_wake_stats ws;
     int before[MAX_THREADS], n = list_threads(before, MAX_THREADS), tid;
     long sw0, sw1;
+    double took;
 
     ticker_init(&t, (struct ticker){ .work_ms = 0 });
     h_wake_reset();
@@ -174,7 +173,7 @@ void bg_sleeps_while_idle(void)
     h_usage_stop(&u);
     sw1 = switches_of(tid);
     ws = h_wake_stats();
-    H_ASSERT_RC(bg_stop(w), 0);
+    H_ASSERT_RC(stop_guarded(w, GIVE_UP_MS, &took), 0);
     bg_destroy(w);
     ticker_destroy(&t);
     H_ASSERT_FATAL(tid > 0 && sw0 >= 0 && sw1 >= 0,
@@ -205,6 +204,7 @@ void bg_survives_spurious_wakeups(void)
     struct h_wake_stats ws;
     int64_t t0;
     int calls;
+    double took;
 
     /* Every other wait ends early, for nothing: ticks still come at their slots, no sooner. */
     ticker_init(&t, (struct ticker){ .work_ms = 0 });
@@ -233,88 +233,11 @@ void bg_survives_spurious_wakeups(void)
     h_sleep_ms(100);
     h_wake_spurious(0, 0);
     calls = atomic_load(&t.calls);
-    H_ASSERT_RC(bg_stop(w), 0);
+    H_ASSERT_RC(stop_guarded(w, GIVE_UP_MS, &took), 0);
     bg_destroy(w);
     H_ASSERT(calls == 0,
              "a worker with a 10 s period ran %d ticks in its first 100 ms when its waits woke "
              "up for nothing: wait in a while loop until the slot's time has come (ETIMEDOUT)",
              calls);
-    ticker_destroy(&t);
-}
-
-/* ---- misuse ---- */
-
-/* A tick that tries to stop its own worker, once: bg_stop cannot join the thread it runs on. */
-struct self_stopper {
-    _Atomic(struct bg_worker *) w; /* set by the test once bg_start has returned */
-    atomic_int ticks, tried, rc;
-};
-
-static int self_stop_tick(void *arg)
-{
-    struct self_stopper *s = arg;
-    struct bg_worker *w = atomic_load(&s->w);
-
-    atomic_fetch_add(&s->ticks, 1);
-    if (w && atomic_fetch_add(&s->tried, 1) == 0)
-        atomic_store(&s->rc, bg_stop(w));
-    return 0;
-}
-
-void bg_rejects_bad_calls(void)
-{
-    static char not_a_worker;
-    struct bg_worker *const sentinel = (struct bg_worker *)&not_a_worker;
-    struct bg_worker *w = sentinel;
-    struct bg_stats st = { 0 };
-    struct ticker t;
-    static struct self_stopper self; /* static: the worker may outlive a failed test */
-    int threads = h_count_threads();
-    int64_t give_up;
-
-    ticker_init(&t, (struct ticker){ .work_ms = 0 });
-    H_ASSERT_RC_FATAL(bg_start(NULL, tick_fn, &t, 10), -EINVAL);
-    H_ASSERT_RC(bg_start(&w, NULL, &t, 10), -EINVAL);
-    H_ASSERT_RC(bg_start(&w, tick_fn, &t, 0), -EINVAL);
-    H_ASSERT_RC(bg_start(&w, tick_fn, &t, -10), -EINVAL);
-    H_ASSERT_RC(bg_start(&w, tick_fn, &t, INT_MIN), -EINVAL);
-    H_ASSERT(w == sentinel, "a bg_start that failed wrote to *out");
-    H_ASSERT_EQ(h_count_threads(), threads);
-    H_ASSERT_RC(bg_stop(NULL), -EINVAL);
-    H_ASSERT_RC(bg_stats(NULL, &st), -EINVAL);
-
-    /* Stopping twice is an error, never a crash; the counts stay readable until bg_destroy. */
-    H_ASSERT_RC_FATAL(bg_start(&w, tick_fn, &t, 1000), 0);
-    H_ASSERT_RC(bg_stats(w, NULL), -EINVAL);
-    H_ASSERT_RC(bg_stop(w), 0);
-    H_ASSERT_RC(bg_stop(w), -EALREADY);
-    H_ASSERT_RC(bg_stats(w, &st), 0);
-    H_ASSERT_EQ(st.ticks, 0);
-    bg_destroy(w);
-    bg_destroy(NULL);
-
-    /* From inside a tick, bg_stop of its own worker is refused, and the worker goes on. */
-    H_ASSERT_RC_FATAL(bg_start(&w, self_stop_tick, &self, 10), 0);
-    atomic_store(&self.w, w);
-    give_up = h_deadline_ms(GIVE_UP_MS);
-    while ((atomic_load(&self.tried) == 0 || atomic_load(&self.ticks) < 3) && h_now_ns() < give_up)
-        h_sleep_ms(1);
-    H_ASSERT(atomic_load(&self.tried) > 0 && atomic_load(&self.ticks) >= 3,
-             "after a tick called bg_stop on its own worker, the worker made %d ticks in %.1f s: "
-             "it must go on ticking (bg_stop cannot join the thread it runs on)",
-             atomic_load(&self.ticks), GIVE_UP_MS / 1000.0);
-    H_ASSERT_RC(bg_stop(w), 0);
-    H_ASSERT(atomic_load(&self.rc) == -EDEADLK,
-             "bg_stop called from a tick of its own worker returned %s, want -EDEADLK: a thread "
-             "cannot join itself (compare pthread_self() with the worker's thread first)",
-             h_errname(atomic_load(&self.rc)));
-    bg_destroy(w);
-
-    /* bg_destroy of a running worker stops it first. */
-    H_ASSERT_RC_FATAL(bg_start(&w, tick_fn, &t, 1000), 0);
-    bg_destroy(w);
-    H_ASSERT(h_settled_threads(threads, 1000) == threads,
-             "bg_destroy of a running worker left its thread behind: stop it first");
-    H_ASSERT_EQ(atomic_load(&t.calls), 0);
     ticker_destroy(&t);
 }
