@@ -90,7 +90,8 @@ do for [fmt in "png svg"] {
     set yrange [0.01:5000]
     set ytics ("0.01" 0.01, "0.1" 0.1, "1" 1, "10" 10, "100" 100, "1000" 1000)
     unset key # the same series, marked as on the left
-    set label 3 sprintf("%.0f ms late by tick %d: %d ms a tick, added up", sleep_late, ticks, work) \
+    set label 3 sprintf("%.0f ms late by tick %d: %d ms a tick, added up", sleep_late, ticks, \
+                        work) \
         at 2, 2000 tc rgb C_SLEEP
     set label 4 sprintf("%.2f ms late at tick %d: each late wake-up is paid once", bg_late, ticks) \
         at 2, 0.02 tc rgb C_THREAD

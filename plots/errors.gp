@@ -26,7 +26,8 @@ C_CANCELLED = 0xa0a0a0
 C_DEAF = 0x2ca02c
 # Rows of one run only.
 pick(run) = strcol(1) eq run ? column(2) : NaN
-colour(status, isdeaf) = isdeaf != 0 ? C_DEAF : status == 0 ? C_OK : status == ECANCELED ? C_CANCELLED : C_FAILED
+colour(status, isdeaf) = isdeaf != 0 ? C_DEAF : status == 0 ? C_OK : \
+                         status == ECANCELED ? C_CANCELLED : C_FAILED
 what(status, isdeaf) = (status == 0 ? "0" : status == ECANCELED ? "-ECANCELED" : \
                         status == -5 ? "-EIO" : sprintf("%d", status)) . \
                        (isdeaf != 0 ? " (ignores the token)" : "")
@@ -38,6 +39,9 @@ set ytics 0, 1, tasks - 1 scale 0
 set ylabel "task"
 set grid xtics noytics
 set style fill solid 0.85 border -1
+# A moment marked across a timeline: vertical dashed lines, red for a failure.
+FAILED_LINE = 'nohead front lc rgb "#d62728" dt 2 lw 1.5'
+RETURN_LINE = 'nohead front lc rgb "#333333" dt 2 lw 1.5'
 BARS = 'using (column(3)):(pick(RUN)):(column(3)):(column(4)):(pick(RUN) - 0.36):' . \
        '(pick(RUN) + 0.36):(colour(column(6), column(7))) with boxxyerror lc rgb variable notitle'
 LABELS = 'using (column(4)):(pick(RUN)):(what(column(6), column(7))) with labels left ' . \
@@ -62,10 +66,10 @@ do for [fmt in "png svg"] {
                       "at %.0f ms, with the longest task (median of %d runs)", g_returned, reps)
     unset xlabel
     set key bottom right box opaque font ",9"
-    set arrow 1 from g_failed, graph 0 to g_failed, graph 1 nohead front lc rgb "#d62728" dt 2 lw 1.5
+    set arrow 1 from g_failed, graph 0 to g_failed, graph 1 @FAILED_LINE
     set label 1 sprintf("task %d fails at %.0f ms", failing, g_failed) at g_failed, -1 \
         offset 0.5, 0 left tc rgb "#d62728"
-    set arrow 2 from g_returned, graph 0 to g_returned, graph 1 nohead front lc rgb "#333333" dt 2 lw 1.5
+    set arrow 2 from g_returned, graph 0 to g_returned, graph 1 @RETURN_LINE
     set label 2 sprintf("returns at %.0f ms", g_returned) at g_returned, -1 offset -0.5, 0 right
     plot data @BARS, data @LABELS, @KEY
 
@@ -74,10 +78,10 @@ do for [fmt in "png svg"] {
                       "step; returns -EIO at %.0f ms, when the deaf task ends", t_returned)
     set xlabel "time since the call began (ms)"
     unset key
-    set arrow 1 from t_failed, graph 0 to t_failed, graph 1 nohead front lc rgb "#d62728" dt 2 lw 1.5
+    set arrow 1 from t_failed, graph 0 to t_failed, graph 1 @FAILED_LINE
     set label 1 sprintf("task %d fails at %.0f ms: the token is set", failing, t_failed) \
         at t_failed, -1 offset 0.5, 0 left tc rgb "#d62728"
-    set arrow 2 from t_returned, graph 0 to t_returned, graph 1 nohead front lc rgb "#333333" dt 2 lw 1.5
+    set arrow 2 from t_returned, graph 0 to t_returned, graph 1 @RETURN_LINE
     set label 2 sprintf("returns at %.0f ms, %.0f ms sooner", t_returned, g_returned - t_returned) \
         at t_returned, -1 offset 0.5, 0 left
     set key bottom right box opaque font ",9"
@@ -86,12 +90,10 @@ do for [fmt in "png svg"] {
         y_failed = real(fact(yours, "group_failed_ms"))
         y_returned = real(fact(yours, "group_returned_ms"))
         set title sprintf("your taskgroup_run: the same tasks; returns at %.0f ms", y_returned)
-        set arrow 1 from y_failed, graph 0 to y_failed, graph 1 nohead front lc rgb "#d62728" \
-            dt 2 lw 1.5
+        set arrow 1 from y_failed, graph 0 to y_failed, graph 1 @FAILED_LINE
         set label 1 sprintf("task %d fails at %.0f ms", failing, y_failed) at y_failed, -1 \
             offset 0.5, 0 left tc rgb "#d62728"
-        set arrow 2 from y_returned, graph 0 to y_returned, graph 1 nohead front \
-            lc rgb "#333333" dt 2 lw 1.5
+        set arrow 2 from y_returned, graph 0 to y_returned, graph 1 @RETURN_LINE
         set label 2 sprintf("returns at %.0f ms", y_returned) at y_returned, -1 offset 0.5, 0 left
         plot yours @BARS, yours @LABELS, yours @STOPS
     }
