@@ -16,9 +16,10 @@
 #define FAIL_EVERY   3
 #define FAIL_TICKS   30
 #define FAIL_PERIOD  2
-#define MAX_READ_BAD 3 /* violations the reader keeps a note of */
+#define LONG_TICK_MS 300 /* a tick during which bg_stats must still answer */
 
-/* A thread that reads bg_stats again and again while the worker ticks. */
+/* A thread that reads bg_stats again and again while the worker ticks, until done (at least
+ * once). */
 struct reader {
     struct h_call call;
     struct bg_worker *w;
@@ -34,7 +35,7 @@ static void reader_fn(struct h_call *c)
     struct reader *r = (struct reader *)c;
     struct bg_stats st;
 
-    while (!atomic_load(&r->done)) {
+    do {
         int rc = bg_stats(r->w, &st);
         long calls = atomic_load(&r->t->calls); /* read after: ticks counted <= ticks started */
 
@@ -50,7 +51,7 @@ static void reader_fn(struct h_call *c)
         if (rc == 0)
             r->prev = st;
         h_sleep_ms(1);
-    }
+    } while (!atomic_load(&r->done));
 }
 
 void bg_counts_failures(void)
@@ -87,6 +88,23 @@ void bg_counts_failures(void)
              "%ld ticks started (and before that ticks %ld, failed %ld): counts must never go "
              "down or disagree. Update and copy them under the worker's lock",
              r.bad.ticks, r.bad.failed, r.bad.missed, r.bad_calls, r.prev.ticks, r.prev.failed);
+    ticker_destroy(&t);
+
+    /* While a tick runs (300 ms here), bg_stats still answers at once. */
+    ticker_init(&t, (struct ticker){ .work_ms = LONG_TICK_MS });
+    H_ASSERT_RC_FATAL(bg_start(&w, tick_fn, &t, 5), 0);
+    wait_ticks(&t, 1, GIVE_UP_MS);
+    r = (struct reader){ .w = w, .t = &t };
+    atomic_store(&r.done, true); /* one read only */
+    H_ASSERT_RC_FATAL(h_call_start(&r.call, reader_fn), 0);
+    H_ASSERT(h_call_wait(&r.call, LONG_TICK_MS / 3),
+             "bg_stats waited for a running tick (of %d ms) to end: hold the worker's lock only "
+             "to update or copy the counts, and run the tick without it",
+             LONG_TICK_MS);
+    h_call_wait(&r.call, GIVE_UP_MS);
+    h_call_join(&r.call);
+    H_ASSERT_RC(bg_stop(w), 0);
+    bg_destroy(w);
     ticker_destroy(&t);
 }
 
