@@ -21,7 +21,8 @@
 /* A group's return, and which task it names, must be the ones given. */
 static bool check_first(struct outcome o, int want_rc, size_t want_first, const char *why)
 {
-    return h_assert_rc(o.rc, want_rc, false, __FILE__, __LINE__, o.what) &&
+    return H_ASSERT(o.rc == want_rc, "%s returned %s, want %s: %s", o.what, h_errname(o.rc),
+                    h_errname(want_rc), why) &&
            H_ASSERT(o.first == want_first, "%s said task %zu failed first, want task %zu: %s",
                     o.what, o.first, want_first, why);
 }
@@ -99,7 +100,9 @@ static int prompt_attempt(double *lag_s)
     make_jobs(like, N_PROMPT);
     o = run_taskgroup(N_PROMPT);
     check_all_ended(o);
-    if (!check_first(o, -EIO, 2, "task 2 is the only one that failed"))
+    if (!check_first(
+            o, -EIO, 2,
+            "task 2 failed first; the -ECANCELED of the tasks the group stopped came after it"))
         return -1;
     *lag_s = 0;
     for (int i = 0; i < N_PROMPT; i++) {
@@ -172,7 +175,8 @@ void taskgroup_waits_for_deaf_tasks(void)
              o.what, o.took);
     H_ASSERT(atomic_load(&jobs[2].finished) == 1,
              "%s returned while task 2 was still stopping (it takes 50 ms): join it", o.what);
-    check_first(o, -EIO, 0, "task 0 is the only one that failed");
+    check_first(o, -EIO, 0,
+                "task 0 failed first; the -ECANCELED of the task the group stopped came after it");
     check_result(1, 0, "a task that ignores the token and succeeds keeps its result");
     check_result(2, -ECANCELED, "a cancelled task");
     H_ASSERT(o.took >= 0.150, "%s returned after %.3f s, before task 1 ended at 150 ms", o.what,
