@@ -1,44 +1,62 @@
 # conclab: build, grade, test and plot. One non-recursive Makefile; `make help` lists targets.
 #
-#   IMPL=lessons|solutions   whose code the lesson tests are built against (default: lessons)
+#   IMPL=lessons|solutions|DIR  whose code the lesson tests are built against (default: lessons;
+#                               DIR is laid out like lessons/, and a file it lacks comes from
+#                               solutions/: how the kit's wrong solutions are graded)
 #   L=NN                     one lesson only (make check L=03)
+#   T=NAME                   one test only (make check L=03 T=csem_wait_blocks V=1)
 #   SAN=thread|address       build with ThreadSanitizer, or AddressSanitizer + UBSan
 #   CC=clang                 another compiler (gcc is the default)
-#   V=1                      show the full compiler commands
+#   V=1                      show the compiler commands, and every test's output
+#   BUILD=DIR                where every output goes (default build/; say another for a
+#                            read-only checkout)
+#   RESULTS=DIR              where make check writes results.json and results.tsv (default
+#                            BUILD for IMPL=lessons, BUILD/results-IMPL for the others)
 #
-# Every output goes under build/<variant>/, where the variant names IMPL, SAN and the compiler:
-# build/lessons/, build/solutions-thread/, build/solutions-clang/... Variants never mix.
+# Outputs go under $(BUILD)/<toolchain>/ (gcc, gcc-thread, clang-address...), so toolchains never
+# mix: harness/ for the harness's programs, lessons/ and solutions/ for each implementation's
+# lesson binaries. Test objects depend on the tests alone, so every implementation shares them.
 
 IMPL  ?= lessons
 SAN   ?=
 L     ?=
+T     ?=
 BUILD ?= build
+# The learner's results are build/results.*; another implementation's go beside, in a folder
+# of its own (build/solutions/), so that grading the reference never stands for the learner.
+RESULTS ?= $(BUILD)$(if $(filter-out lessons lessons/,$(IMPL)),/results-$(subst /,_,$(patsubst %/,%,$(IMPL))))
 # L=1 means 01; L=gather means 01-gather.
 override L := $(if $(filter 1 2 3 4 5 6 7 8 9,$(L)),0$(L),$(L))
 
 CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
-VARIANT := $(IMPL)$(if $(SAN),-$(SAN))$(if $(findstring clang,$(CC)),-clang)
-OUT := $(BUILD)/$(VARIANT)
+COMPILER := $(if $(findstring clang,$(CC)),clang,gcc)
+TOOL := $(COMPILER)$(if $(SAN),-$(SAN))
+TOP := $(BUILD)/$(TOOL)
+PLAIN := $(BUILD)/$(COMPILER)
+
+# A build directory we cannot write gives one line, not a wall of errors.
+ifneq ($(filter-out help clean deps lint format,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(shell mkdir -p '$(BUILD)' 2>/dev/null && test -w '$(BUILD)' && echo ok),ok)
+$(error cannot write '$(BUILD)' (a read-only checkout?): run make with BUILD=/some/writable/dir, for example make check BUILD=/tmp/conclab-build)
+endif
+endif
 
 PKGS := libcurl cunit
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # C17 with POSIX 2008. Files that need a GNU or Linux call say so with _GNU_SOURCE at their top.
-CFLAGS := -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
-          -Wstrict-prototypes -Wmissing-prototypes -g -pthread -MMD -MP
+BASE_CFLAGS := -std=c17 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -Wshadow \
+               -Wstrict-prototypes -Wmissing-prototypes -g -pthread
 SAN_thread  := -O1 -fsanitize=thread
 SAN_address := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
-ifeq ($(SAN),)
-CFLAGS += -O2
-else ifneq ($(SAN_$(SAN)),)
-CFLAGS += $(SAN_$(SAN))
-LDFLAGS += $(SAN_$(SAN))
-else
+ifneq ($(SAN),)
+ifeq ($(SAN_$(SAN)),)
 $(error SAN must be thread or address, not '$(SAN)')
 endif
-ifeq ($(filter lessons solutions,$(IMPL)),)
-$(error IMPL must be lessons or solutions, not '$(IMPL)')
+endif
+ifeq ($(wildcard $(IMPL)/.),)
+$(error IMPL=$(IMPL): no such folder (lessons, solutions, or a folder laid out like lessons/))
 endif
 LDLIBS := $(PKG_LIBS) -lm -pthread
 
@@ -48,238 +66,329 @@ else
 Q := @
 endif
 
-# ---- the harness ----
-# Every harness/*.c is library code except the programs, which each have a main().
-HARNESS_PROGRAMS := grade latencyd bench_server
-HARNESS_LIB_SRC := $(filter-out $(HARNESS_PROGRAMS:%=harness/%.c),$(wildcard harness/*.c))
-HARNESS_LIB := $(OUT)/harness/libconclab.a
-HARNESS_BINS := $(HARNESS_PROGRAMS:%=$(OUT)/harness/%)
-# The harness's own tests: harness/test/test_*.c, each a test binary of lesson "harness".
-HARNESS_TESTS := $(patsubst harness/test/%.c,$(OUT)/harness/%,$(wildcard harness/test/test_*.c))
-
-$(OUT)/harness/%.o: harness/%.c
+# ---- compiling ----
+# While grading, only the learner's own files are named as they compile (V=1 shows every
+# command); everywhere else each object and binary is.
+# One recipe for every object: written aside and renamed into place, so that a second make
+# running in the same checkout never reads half an object, and with its dependencies in a .d
+# file beside it. A failed compile leaves no object, not last time's. $(1) is the flags, $(2)
+# the include path, $(3) what else to do on failure.
+define compile
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iharness -c $< -o $@
-
-$(OUT)/harness/test/%.o: harness/test/%.c
+	@$(if $(and $(Q),$(or $(if $(SOFT),,1),$(is_learner))),echo "  CC      $<$(if $(filter-out $(TOOL),$(tc_of)),   (for $(tc_of)))")
+	$(Q)$(CC) $(1) $(PKG_CFLAGS) $(2) -MMD -MP -MF $(@:.o=.d).$$$$ -MT $@ -c $< -o $@.$$$$ && \
+	  mv -f $(@:.o=.d).$$$$ $(@:.o=.d) && mv -f $@.$$$$ $@ || \
+	  { rm -f $@ $@.$$$$ $(@:.o=.d).$$$$; $(3) exit 1; }
+endef
+# The same for linking; a failed link leaves no binary at all (not last time's).
+define link
 	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iharness -c $< -o $@
+	@$(if $(and $(Q),$(if $(SOFT),,1)),echo "  LD      $@")
+	$(Q)$(CC) $(1) $(filter %.o,$^) $(2) -o $@.$$$$ && mv -f $@.$$$$ $@ || \
+	  { rm -f $@ $@.$$$$; $(3) exit 1; }
+endef
 
-# The archive depends on the Makefile too: when a file moves into HARNESS_PROGRAMS, its object
-# must leave the archive, or its main() would end up in every test binary.
-$(HARNESS_LIB): $(HARNESS_LIB_SRC:harness/%.c=$(OUT)/harness/%.o) Makefile
-	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
+# The harness is several parts, each a folder; the include path of each says whom it may see.
+# Test files and benchmarks see the kit; latencyd sees the clock; the runner sees the kit's
+# suite declaration and no lesson; lessons' own code sees its lesson and lessons/common only.
+INC_base     := -Iharness/base
+INC_kit      := -Iharness/kit -Iharness/base -Iharness/latencyd
+INC_runner   := -Iharness/runner -Iharness/kit -Iharness/base
+INC_latencyd := -Iharness/latencyd -Iharness/base
+INC_grade    := -Iharness/grade -Iharness/runner -Iharness/kit -Iharness/base
+INC_bench    := -Iharness/bench -Iharness/kit -Iharness/base -Iharness/latencyd
+INC_test     := -Iharness/test -Iharness/kit -Iharness/base -Iharness/latencyd
+KIT_VIEW     := -Iharness/kit -Iharness/base
 
-$(OUT)/harness/%: $(OUT)/harness/%.o $(HARNESS_LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+# Every toolchain of this compiler has its rules, whichever SAN says: make check builds the
+# learner's code for ThreadSanitizer too (the race pass), in the same run. A target's toolchain
+# is the first folder of its path under BUILD.
+TOOLCHAINS := $(COMPILER) $(COMPILER)-thread $(COMPILER)-address
+TC_CFLAGS_$(COMPILER) := -O2
+TC_CFLAGS_$(COMPILER)-thread := $(SAN_thread)
+TC_CFLAGS_$(COMPILER)-address := $(SAN_address)
+TC_LDFLAGS_$(COMPILER)-thread := $(SAN_thread)
+TC_LDFLAGS_$(COMPILER)-address := $(SAN_address)
+tc_of = $(firstword $(subst /, ,$(patsubst $(BUILD)/%,%,$@)))
+tc_cflags = $(BASE_CFLAGS) $(TC_CFLAGS_$(tc_of))
+tc_ldflags = $(TC_LDFLAGS_$(tc_of))
 
-$(OUT)/harness/test_%: $(OUT)/harness/test/test_%.o $(HARNESS_LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+part_of = $(word 2,$(subst /, ,$<))
+define harness_rule
+$(BUILD)/$(1)/harness/%.o: harness/%.c
+	$$(call compile,$$(tc_cflags),$$(INC_$$(part_of)))
+endef
+$(foreach tc,$(TOOLCHAINS),$(eval $(call harness_rule,$(tc))))
+
+# A lesson's files: test_*.c and bench_*.c see the kit; the others (the learner's, the
+# reference's, a wrong solution's) see lessons/<lesson>/ and lessons/common/ only, and the fence
+# below fails the build of one that includes anything else (a harness header by a relative path,
+# say). A learner file that does not compile removes its lesson's binaries, so that no earlier
+# build of it is ever graded.
+lesson_of = $(notdir $(patsubst %/,%,$(dir $<)))
+lesson_inc = -Ilessons/$(lesson_of) -Ilessons/common \
+             $(if $(filter test_% bench_%,$(notdir $<)),$(KIT_VIEW) $(INC_bench))
+is_learner = $(if $(filter harness/% test_% bench_%,$< $(notdir $<)),,$(filter-out common,$(lesson_of)))
+fence = $(if $(is_learner),&& { bad=$$(tr -s ' \\' '\n\n' <$(@:.o=.d) | sed -n 's/:*$$//; /\.h$$/p' | \
+          grep -v -E '^(/|lessons/$(lesson_of)/[^/]+$$|lessons/common/[^/]+$$)' | sort -u); \
+          [ -z "$$bad" ] || { echo "$<: lesson code may include only its lesson's headers and \
+          those of lessons/common/; not $$bad" >&2; rm -f $@; $(drop_bins) false; }; })
+drop_bins = $(if $(is_learner),find $(@D) -maxdepth 1 -type f \( -name 'test_*' -o -name 'bench_*' \) \
+              ! -name '*.*' -delete; $(if $(SOFT),exit 0;))
+
+define lesson_rule
+$(BUILD)/$(1)/%.o: %.c
+	$$(call compile,$$(tc_cflags),$$(lesson_inc),$$(drop_bins)) $$(fence)
+endef
+$(foreach tc,$(TOOLCHAINS),$(eval $(call lesson_rule,$(tc))))
+
+# ---- the harness's parts and programs ----
+objs = $(patsubst %.c,$(1)/%.o,$(2))
+BASE_SRC     := $(wildcard harness/base/*.c)
+KIT_SRC      := $(wildcard harness/kit/*.c)
+RUNNER_SRC   := $(filter-out harness/runner/testmain.c,$(wildcard harness/runner/*.c))
+LATENCYD_SRC := $(filter-out harness/latencyd/main.c,$(wildcard harness/latencyd/*.c))
+GRADE_SRC    := $(wildcard harness/grade/*.c)
+BENCH_SRC    := $(filter-out harness/bench/bench_server.c,$(wildcard harness/bench/*.c))
+CLOCK_OBJ    = $(1)/harness/base/clock.o
+
+# What every test binary links besides its tests and the code under test: the kit (with the
+# latencyd fixture), the runner, and the runner's test main, named explicitly.
+TEST_LINK = $(call objs,$(1),$(KIT_SRC) $(LATENCYD_SRC) $(BASE_SRC) $(RUNNER_SRC)) \
+            $(1)/harness/runner/testmain.o
+
+GRADE := $(PLAIN)/bin/grade
+LATENCYD := $(TOP)/bin/latencyd
+BENCH_SERVER := $(TOP)/bin/bench_server
+
+$(GRADE): $(call objs,$(PLAIN),$(GRADE_SRC) $(RUNNER_SRC) $(BASE_SRC)) Makefile
+	$(call link,,)
+# latencyd stands alone: its own objects and the clock, no CUnit, no libcurl.
+$(LATENCYD): $(call objs,$(TOP),$(LATENCYD_SRC) harness/latencyd/main.c) \
+                         $(call CLOCK_OBJ,$(TOP)) Makefile
+	$(call link,$(tc_ldflags),)
+# latencyd's own benchmark, a client of the kit's fixture.
+$(BENCH_SERVER): $(call objs,$(TOP),harness/bench/bench_server.c $(KIT_SRC) \
+                               $(LATENCYD_SRC) $(BASE_SRC)) Makefile
+	$(call link,$(tc_ldflags),$(LDLIBS))
+
+# The harness's own tests: harness/test/test_*.c, each a test binary of its own.
+HARNESS_TESTS := $(patsubst harness/test/%.c,$(TOP)/harness/%,$(wildcard harness/test/test_*.c))
+$(HARNESS_TESTS): $(TOP)/harness/%: $(TOP)/harness/test/%.o $(call TEST_LINK,$(TOP)) Makefile
+	$(call link,$(tc_ldflags),$(LDLIBS))
 
 # ---- the lessons ----
-# A lesson is a folder lessons/NN-topic/ with topic.h, the learner's .c files and test_topic.c;
-# solutions/NN-topic/ has the same .c files, finished. Nothing else needs to know about it.
-# Long tests may be split: test_topic.c holds the suite table (and names the binary), and
-# test_topic_part.c files hold more tests, all linked into the one binary.
-ALL_LESSONS := $(sort $(patsubst lessons/%/,%,$(dir $(wildcard lessons/[0-9][0-9]-*/test_*.c))))
+# A lesson is a folder lessons/NN-topic/: topic.h, the learner's .c files, test_*.c (the first
+# in sorted order names the binary; more test_*.c files join it), bench_*.c (each a benchmark
+# program, built like the tests), README.md, hints.md. solutions/NN-topic/ has the learner's
+# files, finished. Nothing here names a lesson: they are found.
+ALL_LESSONS := $(sort $(patsubst lessons/%/,%,$(wildcard lessons/[0-9][0-9]-*/)))
 LESSONS := $(if $(L),$(filter $(L)-% $(L) %-$(L),$(ALL_LESSONS)),$(ALL_LESSONS))
 ifneq ($(L),)
 ifeq ($(LESSONS),)
 $(error no lesson matches L=$(L); the lessons are: $(ALL_LESSONS))
 endif
 endif
+COMMON_SRC := $(wildcard lessons/common/*.c)
 
-# lesson_rules(lesson): how to build build/<variant>/<lesson>/test_<topic>.
+# Where an implementation's files are, and their objects' folder name under a toolchain.
+impl_dir = $(patsubst %/,%,$(1))
+impl_out = $(BUILD)/$(2)/$(subst ..,__,$(call impl_dir,$(1)))
+
+# lesson_rules(lesson, impl, toolchain): the test binary and benchmarks of lesson built against
+# impl with toolchain.
 define lesson_rules
-$(1)_TEST := $$(sort $$(wildcard lessons/$(1)/test_*.c))
-$(1)_SRC := $$(filter-out $(IMPL)/$(1)/test_%,$$(wildcard $(IMPL)/$(1)/*.c))
-$(1)_BIN := $(OUT)/$(1)/$$(basename $$(notdir $$(firstword $$($(1)_TEST))))
-$(1)_OBJ := $$(patsubst %.c,$(OUT)/$(1)/%.o,$$(notdir $$($(1)_TEST) $$($(1)_SRC)))
+$(1)_TESTS := $$(sort $$(wildcard lessons/$(1)/test_*.c))
+$(1)_FILES := $$(filter-out test_% bench_%,$$(notdir $$(wildcard lessons/$(1)/*.c)))
+$(1)_NAME := $$(if $$($(1)_TESTS),$$(basename $$(notdir $$(firstword $$($(1)_TESTS)))),test_missing)
+$(1)_LIST := $(PLAIN)/list/$(1)/$$($(1)_NAME)
+$(1)_$(2)_SRC := $$(foreach f,$$($(1)_FILES),$$(firstword $$(wildcard $(call impl_dir,$(2))/$(1)/$$(f)) \
+                   $$(if $$(filter lessons,$(2)),lessons,solutions)/$(1)/$$(f)))
+$(1)_$(2)_$(3)_OBJ := $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_$(2)_SRC) $(COMMON_SRC))
+$(1)_$(2)_$(3)_BIN := $(call impl_out,$(2),$(3))/$(1)/$$($(1)_NAME)
+$(1)_$(2)_$(3)_BENCH := $$(patsubst lessons/$(1)/%.c,$(call impl_out,$(2),$(3))/$(1)/%,\
+                     $$(wildcard lessons/$(1)/bench_*.c))
 
-# The test file always comes from lessons/; the code under test from $(IMPL)/. (Make picks
-# the pattern with the shorter stem, so test_% wins over % for the test file.)
-$(OUT)/$(1)/test_%.o: lessons/$(1)/test_%.c
-	@mkdir -p $$(@D)
-	@$$(if $$(Q),echo "  CC      $$<")
-	$$(Q)$$(CC) $$(CFLAGS) $$(PKG_CFLAGS) -Ilessons/$(1) -Iharness -c $$< -o $$@
-
-$(OUT)/$(1)/%.o: $(IMPL)/$(1)/%.c
-	@mkdir -p $$(@D)
-	@$$(if $$(Q),echo "  CC      $$<")
-	$$(Q)$$(CC) $$(CFLAGS) $$(PKG_CFLAGS) -Ilessons/$(1) -Iharness -c $$< -o $$@
-
-$$($(1)_BIN): $$($(1)_OBJ) $(HARNESS_LIB)
-	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+$$($(1)_$(2)_$(3)_BIN): $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_TESTS)) $$($(1)_$(2)_$(3)_OBJ) \
+                   $$(call TEST_LINK,$(BUILD)/$(3)) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS))
+$(call impl_out,$(2),$(3))/$(1)/bench_%: $(BUILD)/$(3)/lessons/$(1)/bench_%.o $$($(1)_$(2)_$(3)_OBJ) \
+                   $$(call objs,$(BUILD)/$(3),$$(BENCH_SRC) $$(KIT_SRC) $$(LATENCYD_SRC) $$(BASE_SRC)) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS))
 endef
-$(foreach l,$(ALL_LESSONS),$(eval $(call lesson_rules,$(l))))
 
-LESSON_BINS := $(foreach l,$(LESSONS),$($(l)_BIN))
+# The list binary: the lesson's test files alone, linked without the code under test (whose
+# functions they only call, never at listing time), so that the list of tests and points comes
+# from the test files even when the learner's code does not compile, and nothing in it is the
+# learner's. Not position-independent: references nobody defines are then plain zeros.
+define list_rules
+$$(if $$($(1)_TESTS),$$($(1)_LIST)): $$(patsubst %.c,$(PLAIN)/%.o,$$($(1)_TESTS)) \
+               $(call objs,$(PLAIN),harness/runner/testmain.c harness/runner/run.c \
+                 harness/runner/tsv.c harness/runner/report.c) Makefile
+	$$(call link,-no-pie -Wl$$(comma)--unresolved-symbols=ignore-all,)
+endef
+comma := ,
 
-# ---- benchmarks and charts: make bench, make plots ----
-# A benchmark is harness/bench/bench_<name>.c, a program of its own run as `bench_<name> DIR`
-# that writes DIR/<name>.csv; a chart is plots/<name>.gp, which reads plots/data/<name>.csv and
-# draws plots/<name>.png and .svg. Both are found by their names: adding one needs no edit here.
-# A benchmark links the helpers in harness/bench/, the harness, and every lesson's reference
-# solution (one static library, so it takes only what it calls).
-BENCH_SRC := $(wildcard harness/bench/bench_*.c)
-BENCH_BINS := $(BENCH_SRC:harness/bench/%.c=$(OUT)/bench/%)
-BENCH_HELPERS := $(patsubst harness/bench/%.c,$(OUT)/bench/%.o,\
-                   $(filter-out $(BENCH_SRC),$(wildcard harness/bench/*.c)))
-BENCH_CFLAGS = $(CFLAGS) $(PKG_CFLAGS) $(ALL_LESSONS:%=-Ilessons/%) -Iharness -Iharness/bench
-SOLUTIONS_LIB := $(OUT)/solutions/libsolutions.a
-SOLUTIONS_OBJ := $(patsubst %.c,$(OUT)/%.o,$(wildcard $(ALL_LESSONS:%=solutions/%/*.c)))
-# The learner's lesson 05 as a second series of the speedup chart, once `make check` saw it pass.
-YOURS_LESSON := 05-pools
-YOURS_OBJ := $(patsubst lessons/%.c,$(OUT)/bench/yours/%.o,\
-               $(filter-out lessons/$(YOURS_LESSON)/test_%,$(wildcard lessons/$(YOURS_LESSON)/*.c)))
-YOURS_BIN := $(OUT)/bench/bench_speedup-yours
+# While grading or measuring, a lesson whose code does not build must not stop the others: its
+# compiler errors are shown, its link is skipped (its binary stays absent, and it scores 0), and
+# make goes on. Elsewhere a failure stops make.
+SOFT := $(filter check watch bench plots progress wrong-bins,$(MAKECMDGOALS))
+define soft_link
+	$(if $(and $(SOFT),$(filter-out $(wildcard $(filter %.o,$^)),$(filter %.o,$^))),\
+	  @rm -f $@; echo "  (not linking $@: some of its code did not compile)",\
+	  $(call link,$(1),$(2),$(if $(SOFT),exit 0;)))
+endef
+IMPLS := $(sort lessons solutions $(call impl_dir,$(IMPL)))
+# The race pass: make check also builds the code under test for ThreadSanitizer (RACE=0: not).
+RACE ?= 1
+RACE_TC := $(if $(filter 1,$(RACE)),$(if $(filter thread,$(SAN)),,$(COMPILER)-thread))
+$(foreach tc,$(sort $(TOOL) $(RACE_TC)),$(foreach i,$(IMPLS),$(foreach l,$(ALL_LESSONS),\
+  $(eval $(call lesson_rules,$(l),$(i),$(tc))))))
+$(foreach l,$(ALL_LESSONS),$(eval $(call list_rules,$(l))))
 
-$(OUT)/solutions/%.o: solutions/%.c
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ilessons/$(notdir $(<D)) -Iharness -c $< -o $@
+# The kit's tests build every wrong solution at once: WRONG_IMPLS is a list of folders laid out
+# like lessons/, each holding one lesson's file(s). wrong-bins builds their test binaries (and
+# their race builds too with WRONG_RACE=1), in one make that can run jobs side by side;
+# print-wrong-args gives the grader a --lesson for each, named after its folder.
+WRONG_IMPLS ?=
+WRONG_RACE ?=
+wrong_lesson = $(notdir $(patsubst %/,%,$(dir $(firstword $(wildcard $(1)/[0-9][0-9]-*/*.c)))))
+wrong_tcs := $(TOOL) $(if $(WRONG_RACE),$(COMPILER)-thread)
+$(foreach d,$(WRONG_IMPLS),$(foreach tc,$(wrong_tcs),\
+  $(eval $(call lesson_rules,$(call wrong_lesson,$(d)),$(d),$(tc)))))
+wrong_bin = $($(call wrong_lesson,$(1))_$(1)_$(2)_BIN)
+wrong-bins: $(GRADE) $(foreach d,$(WRONG_IMPLS),$(foreach tc,$(wrong_tcs),$(call wrong_bin,$(d),$(tc))) \
+              $($(call wrong_lesson,$(d))_LIST))
+print-wrong-args:
+	@echo $(foreach d,$(WRONG_IMPLS),--lesson $(d) $($(call wrong_lesson,$(d))_LIST) \
+	  $(call wrong_bin,$(d),$(TOOL)) $(if $(WRONG_RACE),$(call wrong_bin,$(d),$(COMPILER)-thread),-))
 
-$(SOLUTIONS_LIB): $(SOLUTIONS_OBJ)
-	@$(if $(Q),echo "  AR      $@")
-	$(Q)rm -f $@ && ar rcs $@ $^
+# bins_of(impl[, toolchain]): the chosen lessons' test binaries; benches_of(impl): every
+# lesson's benchmarks.
+bins_of = $(foreach l,$(LESSONS),$($(l)_$(call impl_dir,$(1))_$(or $(2),$(TOOL))_BIN))
+benches_of = $(foreach l,$(ALL_LESSONS),$($(l)_$(call impl_dir,$(1))_$(TOOL)_BENCH))
+LESSON_BINS := $(call bins_of,$(IMPL))
+RACE_BINS := $(if $(RACE_TC),$(call bins_of,$(IMPL),$(RACE_TC)))
+LESSON_LISTS := $(foreach l,$(LESSONS),$(if $($(l)_TESTS),$($(l)_LIST)))
+# --lesson NAME LIST BIN RACE-BIN for every lesson chosen: what the grader is given (RACE-BIN
+# "-" when there is no race pass).
+race_bin = $(if $(2),$($(1)_$(call impl_dir,$(3))_$(2)_BIN),-)
+grade_args = $(foreach l,$(LESSONS),--lesson $(l) $($(l)_LIST) \
+               $($(l)_$(call impl_dir,$(1))_$(TOOL)_BIN) $(call race_bin,$(l),$(2),$(1)))
+SAN_ARGS := $(if $(SAN),--sanitized --slow 3)
+# The chaos pass: every test that passed runs once more under the chaos scheduler, with SEED
+# (make check SEED=1234 replays a run; by default each check picks one and prints it).
+CHAOS ?= 1
+SEED ?=
+CHAOS_ARGS := $(if $(filter 1,$(CHAOS)),--chaos $(or $(SEED),random))
 
-$(OUT)/bench/yours/%.o: lessons/%.c
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -Ilessons/$(notdir $(<D)) -Iharness -c $< -o $@
-
-$(OUT)/bench/%.o: harness/bench/%.c
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BENCH_CFLAGS) -c $< -o $@
-
-$(OUT)/bench/%-yours.o: harness/bench/%.c
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $< (yours)")
-	$(Q)$(CC) $(BENCH_CFLAGS) -DBENCH_YOURS -c $< -o $@
-
-$(BENCH_BINS): $(OUT)/bench/%: $(OUT)/bench/%.o $(BENCH_HELPERS) $(SOLUTIONS_LIB) \
-                               $(HARNESS_LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-# The overhead chart also shows the reference process pool with one item in flight per worker
-# (stop-and-wait): the same ppool.c built with DEPTH=1, its functions renamed ppool_sw_*.
-STOPWAIT_OBJ := $(OUT)/bench/ppool-stopwait.o
-$(STOPWAIT_OBJ): solutions/05-pools/ppool.c
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  CC      $< (DEPTH=1)")
-	$(Q)$(CC) $(CFLAGS) -DDEPTH=1 -Dppool_create=ppool_sw_create -Dppool_map=ppool_sw_map \
-	  -Dppool_destroy=ppool_sw_destroy -Ilessons/05-pools -Iharness -c $< -o $@
-$(OUT)/bench/bench_overhead: $(STOPWAIT_OBJ)
-
-$(YOURS_BIN): $(YOURS_BIN).o $(YOURS_OBJ) $(BENCH_HELPERS) $(HARNESS_LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-.PHONY: bench bench-build bench-bins bench-yours plots
-# Two jobs at a time, so that `make plots` stays quick on two cores.
-bench-build: deps-quiet
-	@$(MAKE) --no-print-directory -j2 bench-bins
-bench-bins: $(BENCH_BINS)
-	@:
-
-# Measures into plots/data/. The learner's series is extra: if it does not build or run, the
-# reference charts are still drawn.
-bench: bench-build
-	@harness/bench/run.sh bench plots/data $(BENCH_BINS); status=$$?; \
-	  $(MAKE) --no-print-directory bench-yours; exit $$status
-
-bench-yours:
-	@rm -f plots/data/speedup-yours.csv
-	@if harness/bench/run.sh passed $(BUILD)/lessons/results.tsv $(YOURS_LESSON); then \
-	  { $(MAKE) --no-print-directory -j2 $(YOURS_BIN) >/dev/null && \
-	    LIMIT=60 harness/bench/run.sh bench plots/data $(YOURS_BIN); } || { \
-	    rm -f plots/data/speedup-yours.csv; \
-	    echo "bench: your lesson $(YOURS_LESSON) did not build or run here: reference only"; }; \
-	fi
-
-# Builds, measures, then draws what it measured. A benchmark that fails is reported, and the
-# others are still measured and drawn.
-plots:
-	@mkdir -p $(BUILD) && touch $(BUILD)/plots.stamp
-	@start=$$(date +%s%N); status=0; \
-	  command -v gnuplot >/dev/null 2>&1 || harness/deps.sh || exit 1; \
-	  $(MAKE) --no-print-directory bench-build || exit 1; \
-	  $(MAKE) --no-print-directory bench || status=1; \
-	  harness/bench/run.sh draw $(BUILD)/plots.stamp || status=1; \
-	  awk -v a=$$start -v b=$$(date +%s%N) -v s=$$status 'BEGIN { printf "make plots: %.1f s%s\n", \
-	    (b - a) / 1e9, s ? ", with failures (see above)" : "" }'; \
-	  exit $$status
+# What the grader is given for IMPL, SAN and L, for scripts (the kit's tests) to pass on.
+print-grade-args:
+	@echo $(call grade_args,$(IMPL))
+print-check-args:
+	@echo $(call grade_args,$(IMPL),$(RACE_TC))
+check-bins: $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
+print-harness-tests:
+	@echo $(HARNESS_TESTS)
+print-bin:
+	@echo $(GRADE)
+print-latencyd:
+	@echo $(LATENCYD)
 
 # ---- what people run ----
 .DEFAULT_GOAL := all
-.PHONY: all build build-all harness-tests check test deps deps-quiet help clean hint reset \
-        watch lint format valgrind
+.PHONY: all build build-all harness-tests print-grade-args print-check-args check-bins \
+        wrong-bins print-wrong-args check-banner print-harness-tests print-bin print-latencyd check test stress deps deps-quiet help clean hint \
+        reset watch lint format valgrind bench bench-build plots deps-plots server bench-server fuzz
+.SECONDARY:
+.DELETE_ON_ERROR:
 
 all: build
-	@echo "Built $(VARIANT). Next: make check (grade your lessons), make help (everything else)."
+	@echo "Built $(TOOL) ($(IMPL)). Next: make check (grade your lessons), make help (everything else)."
 
-build: deps-quiet $(HARNESS_BINS) $(LESSON_BINS)
+build: deps-quiet $(GRADE) $(LATENCYD) $(BENCH_SERVER) $(LESSON_LISTS) $(LESSON_BINS)
 harness-tests: deps-quiet $(HARNESS_TESTS)
 build-all: build harness-tests
 
-# Keep going past a lesson that does not compile: the others are still graded, and that one
-# scores zero, with the compiler's errors above the table.
-check: deps-quiet
-	@$(MAKE) --no-print-directory -k $(HARNESS_BINS) $(LESSON_BINS) || \
-	  echo "(some code did not compile: the errors are above; those lessons score 0)"
-	@$(OUT)/harness/grade --mode check --tsv $(OUT)/results.tsv --json $(BUILD)/results.json \
-	  $(LESSON_BINS)
+# Builds what it can (a lesson that does not compile scores 0, with the compiler's errors
+# above the table, and the others are still graded), then grades.
+check: deps-quiet check-banner $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BINS)
+	@mkdir -p $(RESULTS)
+	@$(GRADE) --mode check --json $(RESULTS)/results.json --state $(RESULTS)/results.tsv $(SAN_ARGS) \
+	  $(CHAOS_ARGS) $(if $(T),--only $(T)) $(if $(filter 1,$(V)),-v) \
+	  $(call grade_args,$(IMPL),$(RACE_TC))
+
+# Says what a first, long build is doing (a second one has nothing to build and says nothing).
+check-banner:
+	@[ -x $(GRADE) ] || echo "make check: building the harness and your lessons (about a minute, once)..."
 
 # The kit's own tests: every solution passes, every stub fails, the harness catches bad tests,
 # sanitizers stay quiet. What CI runs.
 test: deps
-	@BUILD=$(BUILD) MAKE="$(MAKE)" harness/kit-test.sh
+	@BUILD=$(BUILD) MAKE="$(MAKE)" harness/scripts/kit-test.sh
+
+# make test N times (default 10), the second half beside two CPU hogs; prints how often each
+# check failed.
+RUNS ?= 10
+stress: deps
+	@BUILD=$(BUILD) MAKE="$(MAKE)" harness/scripts/stress.sh $(RUNS)
 
 deps:
-	@harness/deps.sh
+	@harness/scripts/deps.sh
 
 # Builds need the packages: say so once, clearly, instead of a wall of compiler errors.
 deps-quiet:
-	@pkg-config --exists $(PKGS) 2>/dev/null || harness/deps.sh
+	@pkg-config --exists $(PKGS) 2>/dev/null || harness/scripts/deps.sh
 
 # Every test under valgrind's memcheck: slow (threads run one at a time), so the timing checks
 # are not judged, only what memcheck finds. Needs valgrind (apt-get install valgrind).
 VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite
-valgrind: build
+valgrind: deps-quiet $(GRADE) $(LESSON_LISTS) $(LESSON_BINS)
 	@command -v valgrind >/dev/null || { echo "valgrind is not installed: apt-get install valgrind"; exit 1; }
-	@rm -f $(OUT)/valgrind.log
+	@rm -f $(TOP)/valgrind.log
 	@echo "Under valgrind threads run one at a time, so timing and overlap checks fail by design;"
 	@echo "this run judges only what memcheck finds (the summary at the end)."
-	@H_TIMEOUT_SCALE=5 $(OUT)/harness/grade --mode memcheck --label valgrind --log $(OUT)/valgrind.log \
-	  --tsv $(OUT)/valgrind.tsv --wrapper "$(VALGRIND)" $(LESSON_BINS)
-	@$(OUT)/harness/grade --summary $(OUT)/valgrind.log
+	@H_TIMEOUT_SCALE=5 $(GRADE) --mode memcheck --label valgrind --log $(TOP)/valgrind.log \
+	  --wrapper "$(VALGRIND)" $(call grade_args,$(IMPL))
+	@$(GRADE) --summary $(TOP)/valgrind.log
 
 hint:
-	@harness/hint.sh "$(BUILD)" $(if $(L),$(LESSONS),)
+	@harness/scripts/hint.sh "$(BUILD)" $(if $(L),$(LESSONS),)
 
 reset:
-	@harness/reset.sh "$(BUILD)" $(if $(L),$(LESSONS),)
+	@harness/scripts/reset.sh "$(BUILD)" $(if $(L),$(LESSONS),)
 
 watch:
-	@MAKE="$(MAKE)" harness/watch.sh "$(L)"
+	@MAKE="$(MAKE)" harness/scripts/watch.sh "$(L)"
+
+# ---- benchmarks and charts: make bench, make plots ----
+# A benchmark is lessons/NN-topic/bench_<name>.c, built against the reference and against the
+# learner's code like a test file; run as `bench_<name> DIR [yours]`, it writes DIR/<name>.csv
+# (or <name>-yours.csv). A chart is plots/<name>.gp, which reads plots/data/<name>*.csv and draws
+# plots/<name>.png and .svg. Both are found by their names: adding one needs no edit here.
+# The learner's benchmarks run for the lessons `make check` last saw pass, unchanged since.
+REF_BENCHES := $(call benches_of,solutions)
+YOUR_BENCHES := $(call benches_of,lessons)
+bench-build: deps-quiet $(REF_BENCHES) $(YOUR_BENCHES)
+bench: bench-build
+	@harness/bench/run.sh bench plots/data $(BUILD)/results.tsv $(BUILD)/bench.stamp \
+	  $(REF_BENCHES) -- $(YOUR_BENCHES)
+
+# Measures, then draws what it measured. A benchmark that fails is reported, and the others are
+# still measured and drawn.
+deps-plots:
+	@command -v gnuplot >/dev/null 2>&1 || harness/scripts/deps.sh
+plots: deps-plots bench
+	@harness/bench/run.sh draw $(BUILD)/bench.stamp
 
 # latencyd, the loopback HTTP server, in the foreground for trying things with curl (Ctrl-C
 # stops it); and its benchmark, which starts a server of its own.
-.PHONY: server bench-server
 PORT ?= 8080
-server: deps-quiet $(OUT)/harness/latencyd
-	@$(OUT)/harness/latencyd --port $(PORT)
+server: $(LATENCYD)
+	@$(LATENCYD) --port $(PORT)
 
-bench-server: deps-quiet $(OUT)/harness/bench_server
-	@$(OUT)/harness/bench_server
+bench-server: $(BENCH_SERVER)
+	@$(BENCH_SERVER)
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find harness lessons solutions -name '*.[ch]')
 
@@ -289,7 +398,7 @@ format:
 lint:
 	clang-format --dry-run -Werror $(C_FILES)
 	cppcheck -q --error-exitcode=1 --enable=warning,performance,portability \
-	  --suppress=missingIncludeSystem --inline-suppr -Iharness $(C_FILES)
+	  --suppress=missingIncludeSystem --inline-suppr $(sort $(foreach v,$(filter INC_%,$(.VARIABLES)),$($(v)))) $(C_FILES)
 
 clean:
 	rm -rf $(BUILD)
@@ -298,7 +407,7 @@ help:
 	@echo "conclab: concurrency patterns from Python's asyncio, built for real in C."
 	@echo
 	@echo "Learners"
-	@echo "  make check [L=NN]    grade your code in lessons/ (writes build/results.json)"
+	@echo "  make check [L=NN] [T=TEST]  grade your code in lessons/ (writes build/results.json)"
 	@echo "  make hint L=NN       the next hint for lesson NN"
 	@echo "  make watch [L=NN]    grade again whenever you save a file"
 	@echo "  make reset L=NN      restore lesson NN's stub (your version is kept in build/backup/)"
@@ -308,6 +417,8 @@ help:
 	@echo
 	@echo "Maintainers"
 	@echo "  make test            the kit's own tests (what CI runs)"
+	@echo "  make stress [RUNS=N] make test N times, half of them beside two CPU hogs"
+	@echo "  make fuzz            fuzz latencyd's request parser (clang's libFuzzer, bounded)"
 	@echo "  make bench-server    latencyd's requests/s and the overshoot of 1,000 slow requests"
 	@echo "  make deps            install the packages the kit needs"
 	@echo "  make IMPL=solutions check    grade the reference solutions"
@@ -316,4 +427,22 @@ help:
 	@echo "  make lint | format   clang-format and cppcheck"
 	@echo "  make clean           remove build/"
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# ---- fuzzing latencyd's request parser (clang's libFuzzer) ----
+# The parser is pure (a buffer in, a verdict out), so the fuzzer links ld_http.c alone. A bounded
+# run: FUZZ_SECONDS (30 by default); what it learns is kept in $(BUILD)/fuzz/corpus, a crashing
+# input goes to $(BUILD)/fuzz/crashes/, and harness/test/fuzz.sh says what it found in one line.
+FUZZ_SECONDS ?= 30
+FUZZ_BIN := $(BUILD)/fuzz/fuzz_http
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(FUZZ_BIN): harness/test/fuzz_http.c harness/latencyd/ld_http.c harness/latencyd/ld_http.h
+	@mkdir -p $(@D)
+	@harness/scripts/deps.sh fuzz --quiet
+	@$(if $(Q),echo "  FUZZ-CC $@")
+	$(Q)clang $(FUZZ_CFLAGS) $(INC_latencyd) $(filter %.c,$^) -o $@.$$$$ && mv -f $@.$$$$ $@
+fuzz: $(FUZZ_BIN)
+	@harness/test/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/fuzz
+
+# The dependency files of every toolchain this run may build (the race pass's too): each object
+# remade when a header it includes changes.
+-include $(shell find $(addprefix $(BUILD)/,$(TOOLCHAINS)) -name '*.d' 2>/dev/null)

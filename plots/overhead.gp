@@ -17,7 +17,7 @@ us(v) = v >= 1000 ? sprintf("%.2f ms", v / 1000) : v >= 10 ? sprintf("%.0f µs",
 # The median of the row whose case starts with name, for the annotations (0 if there is none).
 cost(name) = real(system(sprintf("awk -F, 'index($1, \"%s\") == 1 { print $4; exit }' '%s'", \
                                  name, data)))
-stopwait = cost("process pool map: 1 item per message (stop")
+stopwait = cost("process pool map: 1 item per worker per map (stop")
 pipelined = cost("process pool map: 1 item per message (pipe")
 batched = cost("process pool map: 64 items")
 GAINS = stopwait * pipelined * batched == 0 ? "" : sprintf("Process pool, per item:\n" . \

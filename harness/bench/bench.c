@@ -10,7 +10,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "proc.h"
+#include "sysinfo.h"
+#include "trace.h"
 
 #ifdef __clang__
 #define BENCH_COMPILER "clang " __clang_version__
@@ -18,13 +19,43 @@
 #define BENCH_COMPILER "gcc " __VERSION__
 #endif
 
+static char series[32]; /* "" for the reference, "-yours" for the learner's code */
+
 const char *bench_outdir(int argc, char **argv, const char *name)
 {
-    if (argc != 2 || argv[1][0] == '\0') {
-        fprintf(stderr, "usage: bench_%s OUTDIR   (writes OUTDIR/%s.csv)\n", name, name);
+    if (argc < 2 || argc > 3 || argv[1][0] == '\0' || (argc == 3 && strcmp(argv[2], "yours"))) {
+        fprintf(stderr,
+                "usage: bench_%s OUTDIR [yours]   (writes OUTDIR/%s.csv, or %s-yours.csv)\n", name,
+                name, name);
         return NULL;
     }
+    snprintf(series, sizeof(series), "%s", argc == 3 ? "-yours" : "");
     return argv[1];
+}
+
+int bench_traced(size_t capacity, int (*run)(void *ctx, struct h_trace *trace), void *ctx,
+                 struct h_trace **out, double *took_s)
+{
+    struct h_trace *trace;
+    int64_t start;
+    int rc = h_trace_create(&trace, capacity);
+
+    if (rc != 0)
+        return rc;
+    start = h_now_ns();
+    rc = run(ctx, trace);
+    *took_s = h_ns_to_s(h_now_ns() - start);
+    if (rc != 0) {
+        h_trace_destroy(trace);
+        return rc;
+    }
+    *out = trace;
+    return 0;
+}
+
+const char *bench_series(void)
+{
+    return series;
 }
 
 int bench_cores(void)
@@ -74,7 +105,7 @@ int bench_csv_open(FILE **out, const char *outdir, const char *name)
     struct tm tm;
     FILE *f;
 
-    if (snprintf(path, sizeof(path), "%s/%s.csv", outdir, name) >= (int)sizeof(path))
+    if (snprintf(path, sizeof(path), "%s/%s%s.csv", outdir, name, series) >= (int)sizeof(path))
         return -ENAMETOOLONG;
     f = fopen(path, "w");
     if (!f)

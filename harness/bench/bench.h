@@ -1,10 +1,11 @@
 /* bench.h: what every benchmark program shares: machine facts, repeated timing, CSV, progress.
  *
- * A benchmark is a program harness/bench/bench_<name>.c, run as `bench_<name> OUTDIR`. It writes
- * OUTDIR/<name>.csv: first comment lines (`# key: value`) with the facts of the machine that
- * measured it, so a chart can say where its numbers come from, then one line of column names,
- * then the data. While it measures it prints one line per step, with how long the step took,
- * so a long run never looks stuck.
+ * A benchmark is a program lessons/NN-topic/bench_<name>.c, built like the lesson's tests against
+ * the reference or the learner's code, and run as `bench_<name> OUTDIR [yours]`. It writes
+ * OUTDIR/<name>.csv (or <name>-yours.csv): first comment lines (`# key: value`) with the facts of
+ * the machine that measured it, so a chart can say where its numbers come from, then one line of
+ * column names, then the data. While it measures it prints one line per step, with how long the
+ * step took, so a long run never looks stuck.
  *
  * Timing on a shared machine: noise only ever makes a run slower. Each point is measured at
  * least BENCH_MIN_REPS times and reported as median, min and max: the median is the figure, the
@@ -28,9 +29,14 @@ struct bench_stats {
     int reps;
 };
 
-/* The output folder from argv (`bench_<name> OUTDIR`), or NULL after printing the usage line
- * to stderr. */
+/* The output folder from argv (`bench_<name> OUTDIR [yours]`), or NULL after printing the usage
+ * line to stderr. "yours" says the program was built against the learner's code, not the
+ * reference: its CSV is then <name>-yours.csv, and its series should say so (bench_series). */
 const char *bench_outdir(int argc, char **argv, const char *name);
+
+/* "" when measuring the reference, "-yours" when measuring the learner's code: a suffix for the
+ * names of series. Valid after bench_outdir. */
+const char *bench_series(void);
 
 /* Creates OUTDIR/<name>.csv and writes the machine's facts as `# key: value` lines: cores, cpu,
  * date, compiler, kernel. Add the benchmark's own facts with bench_fact, then the line of
@@ -58,6 +64,14 @@ struct bench_stats bench_stats_of(double *samples, int n);
  * (h_now_ns). Flushed at once, so a pipe or a terminal shows it as it happens. */
 void bench_step(const char *name, int64_t started_ns, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Runs run(ctx, trace) on a fresh trace of capacity spans (created just before, so its time 0 is
+ * the start) and stores the trace in *out and the wall time in *took_s. run records its tasks
+ * into the trace and returns 0, or a negative errno (-EPROTO for a wrong answer: code not to
+ * plot); then the trace is destroyed and that is returned. Returns 0 or a negative errno. */
+struct h_trace;
+int bench_traced(size_t capacity, int (*run)(void *ctx, struct h_trace *trace), void *ctx,
+                 struct h_trace **out, double *took_s);
 
 /* ---- the Python side ----
  * Where python3 is installed, a benchmark also runs a Python script of the same workloads

@@ -1,11 +1,13 @@
 #!/bin/sh
 # run.sh: what `make bench` and `make plots` run, with a line of progress per step.
 #
-#   run.sh bench OUTDIR BENCH...     runs each benchmark program as `BENCH OUTDIR`
-#   run.sh passed RESULTS LESSON     exit 0 if `make check` saw every test of LESSON pass, and
-#                                    nothing in lessons/LESSON changed since; else says why
-#   run.sh draw STAMP                draws every plots/*.gp whose data exists, then lists the
-#                                    files written since STAMP was touched
+#   run.sh bench OUTDIR RESULTS STAMP REF_BENCH... -- YOUR_BENCH...
+#                  touches STAMP, runs each reference benchmark as `BENCH OUTDIR`, then each of
+#                  the learner's as `BENCH OUTDIR yours` if `make check` (RESULTS) saw every test
+#                  of its lesson pass and nothing in that lesson changed since
+#   run.sh draw STAMP
+#                  draws every plots/*.gp whose data exists, then lists the files written since
+#                  STAMP was touched, and how long it all took
 #
 # Run from the repository's top folder (make does). A benchmark that fails, or runs longer than
 # LIMIT seconds, is reported and the others still run; the exit status then says so.
@@ -24,41 +26,39 @@ limited() {
 	fi
 }
 
-bench() {
-	outdir=$1
-	shift
-	mkdir -p "$outdir" || return 1
-	failed=0
-	for prog in "$@"; do
-		name=$(basename "$prog")
-		name=${name#bench_}
-		start=$(now_ns)
-		rm -f "$outdir/$name.csv" # a failed run must not leave an old chart looking new
-		echo "bench $name: measuring"
-		if limited "$prog" "$outdir"; then
-			echo "bench $name: done, $(secs "$start")"
-		else
-			echo "bench $name: FAILED (exit $?) after $(secs "$start")" >&2
-			failed=1
-		fi
-	done
-	return $failed
+# run_one PROG OUTDIR [yours]: one benchmark, with its time; 1 if it failed.
+run_one() {
+	prog=$1 outdir=$2
+	shift 2
+	name=$(basename "$prog")
+	name=${name#bench_}${1:+-yours}
+	start=$(now_ns)
+	rm -f "$outdir/$name.csv" # a failed run must not leave an old chart looking new
+	echo "bench $name: measuring"
+	if limited "$prog" "$outdir" "$@"; then
+		echo "bench $name: done, $(secs "$start")"
+	else
+		echo "bench $name: FAILED (exit $?) after $(secs "$start")" >&2
+		return 1
+	fi
 }
 
+# passed RESULTS LESSON: 0 if make check saw every test of LESSON pass, and nothing in
+# lessons/LESSON changed since; otherwise says why not.
 passed() {
 	results=$1 lesson=$2
 	if [ ! -f "$results" ]; then
 		echo "bench: your lesson $lesson has not been graded yet (make check): reference only"
 		return 1
 	fi
-	summary=$(awk -F '\t' -v l="$lesson" '$1 == l { n++; if ($3 != "PASS") bad++ }
+	summary=$(awk -F '\t' -v l="$lesson" '$1 == l { n++; if ($3 != "PASS" && $3 != "SKIP") bad++ }
 		END { printf "%d %d", n, bad }' "$results")
 	total=${summary% *} bad=${summary#* }
 	if [ "$total" -eq 0 ] || [ "$bad" -ne 0 ]; then
 		echo "bench: your lesson $lesson does not pass make check yet: reference only"
 		return 1
 	fi
-	for src in lessons/"$lesson"/*.c; do
+	for src in lessons/"$lesson"/*.c lessons/"$lesson"/*.h; do
 		if [ -n "$(find "$src" -newer "$results")" ]; then
 			echo "bench: $src changed since make check: grade it again to plot it" \
 				"(make check L=${lesson%%-*})"
@@ -66,6 +66,32 @@ passed() {
 		fi
 	done
 	echo "bench: your lesson $lesson passes: measuring it too"
+}
+
+bench() {
+	outdir=$1 results=$2 stamp=$3
+	shift 3
+	mkdir -p "$outdir" "$(dirname "$stamp")" || return 1
+	date +%s%N >"$stamp"
+	failed=0
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+		run_one "$1" "$outdir" || failed=1
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	# The learner's series are extra: one that does not run leaves the reference charts alone.
+	for prog in "$@"; do
+		lesson=$(basename "$(dirname "$prog")")
+		csv=$outdir/$(basename "$prog" | sed 's/^bench_//')-yours.csv
+		rm -f "$csv"
+		if passed "$results" "$lesson" && [ -x "$prog" ]; then
+			LIMIT=60 run_one "$prog" "$outdir" yours 2>&1 || {
+				rm -f "$csv" # half a series would only confuse the chart
+				echo "bench: your $lesson did not run to its end here: reference only"
+			}
+		fi
+	done | awk '!seen[$0]++' # a lesson with two benchmarks says once that it passes
+	return $failed
 }
 
 draw() {
@@ -96,6 +122,7 @@ draw() {
 		-o -name '*.csv' \) | sort | while read -r f; do
 		printf '  %-28s %8s bytes\n' "$f" "$(wc -c <"$f")"
 	done
+	echo "make plots: $(secs "$(cat "$stamp")")${failed:+}$([ "$failed" -ne 0 ] && echo ", with failures (see above)")"
 	return $failed
 }
 
@@ -103,10 +130,9 @@ what=${1:-}
 [ $# -gt 0 ] && shift
 case $what in
 bench) bench "$@" ;;
-passed) passed "$@" ;;
 draw) draw "$@" ;;
 *)
-	echo "usage: run.sh bench OUTDIR BENCH... | passed RESULTS LESSON | draw STAMP" >&2
+	echo "usage: run.sh bench OUTDIR RESULTS STAMP BENCH... -- BENCH... | draw STAMP" >&2
 	exit 2
 	;;
 esac

@@ -6,6 +6,7 @@
 #define LD_TEST_H
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -61,16 +62,37 @@ static inline bool closed_by_server(int fd)
     return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
+/* raw made printable for a message: CR and LF as \r and \n, other bytes outside ASCII's
+ * printable range as \xNN, cut short at the end of out (with "..."). Returns out. */
+static inline const char *printable(const char *raw, char *out, size_t size)
+{
+    size_t n = 0;
+
+    for (; *raw && n + 8 < size; raw++) {
+        unsigned char c = (unsigned char)*raw;
+
+        if (c == '\r' || c == '\n')
+            n += (size_t)snprintf(out + n, size - n, "\\%c", c == '\r' ? 'r' : 'n');
+        else if (c < ' ' || c > '~')
+            n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+        else
+            out[n++] = (char)c;
+    }
+    snprintf(out + n, size - n, "%s", *raw ? "..." : "");
+    return out;
+}
+
 /* Sends raw on a fresh connection: the answer must be want, then a close. */
 static inline void expect_refusal(const char *raw, int want)
 {
     struct ld_response r = { 0 };
     int fd = connect_srv(), got = exchange(fd, raw, &r, false);
+    char shown[160];
 
-    h_assert(got == want, false, __FILE__, __LINE__, "'%.40s...' got %d (%s), want %d", raw, got,
-             got < 0 ? h_errname(got) : "status", want);
-    H_ASSERT(got <= 0 || (r.close && closed_by_server(fd)), "'%.40s' left the connection open",
-             raw);
+    h_assert(got == want, false, __FILE__, __LINE__, "'%s' got %d (%s), want %d",
+             printable(raw, shown, sizeof(shown)), got, got < 0 ? h_errname(got) : "status", want);
+    H_ASSERT(got <= 0 || (r.close && closed_by_server(fd)), "'%s' left the connection open",
+             printable(raw, shown, sizeof(shown)));
     close(fd);
 }
 

@@ -11,7 +11,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 
 /* A call that blocks until released (asleep on a condvar), or spins until released. */
 struct gate {

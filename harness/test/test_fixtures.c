@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@
 
 #include "check.h"
 #include "clock.h"
-#include "runner.h"
+#include "proc.h"
+#include "suite.h"
 
 /* The fixtures that hang get a 1 s watchdog, to keep make test quick. */
 #define SHORT_LIMIT_MS 1000
@@ -198,6 +200,14 @@ static void fixture_runs_unprivileged(void)
         H_ASSERT(setuid(0) != 0, "a test could become root again");
 }
 
+/* The test's process holds stdin, stdout, stderr and its report pipe, and nothing else of the
+ * runner's: no results file, no other test's pipe, no copy of the binary. */
+static void fixture_holds_only_its_descriptors(void)
+{
+    H_ASSERT_EQ(h_count_fds(), 4);
+    H_ASSERT(fcntl(3, F_GETFD) >= 0, "descriptor 3, the report pipe, is not open");
+}
+
 static void fixture_fatal_stops_test(void)
 {
     H_ASSERT_FATAL(0, "stopped here");
@@ -230,6 +240,7 @@ const struct h_suite h_suite = {
             { H_TEST(fixture_fatal_stops_test, 1), .expect = H_FAIL,
               .expect_text = "stopped here" },
             { H_TEST(fixture_runs_unprivileged, 1) },
+            { H_TEST(fixture_holds_only_its_descriptors, 1) },
             { 0 },
         },
 };

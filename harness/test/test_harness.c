@@ -9,7 +9,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "trace.h"
 #include "workload.h"
 

@@ -17,7 +17,7 @@
 #include "ld_heap.h"
 #include "ld_http.h"
 #include "ld_test.h"
-#include "runner.h"
+#include "suite.h"
 
 static void latencyd_endpoints_answer(void)
 {
@@ -113,6 +113,7 @@ static void latencyd_keeps_alive_and_pipelines(void)
 
 static void latencyd_drip_is_slow_and_stall_never_answers(void)
 {
+    static const char *const defaults[] = { "/drip/3", "/drip/3?", "/drip/3?x=1&y" };
     char body[BODY_CAP];
     struct ld_response r = { .body = body, .body_cap = sizeof(body) };
     struct h_server_stats st = { 0 };
@@ -128,6 +129,19 @@ static void latencyd_drip_is_slow_and_stall_never_answers(void)
     H_ASSERT(strcmp(body, "abcde") == 0, "/drip/5 body is '%s'", body);
     H_ASSERT(took >= 1000 * H_NS_PER_MS, "/drip/5?interval=200 took %.3f s, want >= 1 s",
              h_ns_to_s(took));
+    /* No query at all (the parser leaves it NULL): the default interval, 100 ms. An empty
+     * query and one with other parameters mean the same. */
+    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+        char raw[64];
+
+        snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\n\r\n", defaults[i]);
+        t0 = h_now_ns();
+        H_ASSERT_EQ(exchange(drip, raw, &r, false), 200);
+        took = h_now_ns() - t0;
+        H_ASSERT(strcmp(body, "abc") == 0, "%s body is '%s', want 'abc'", defaults[i], body);
+        H_ASSERT(took >= 300 * H_NS_PER_MS, "%s took %.3f s, want >= 0.3 s (100 ms a byte)",
+                 defaults[i], h_ns_to_s(took));
+    }
     for (int i = 0; i < 3; i++) {
         stall[i] = connect_srv();
         H_ASSERT_RC(ld_client_send(stall[i], "GET /stall HTTP/1.1\r\n\r\n", 24), 0);
@@ -168,7 +182,37 @@ static void latencyd_http_parser_table(void)
         { "GET /a HTTP/1.1\r\nX: a\x01z\r\n\r\n", 400, false, false },
         { "GET /a HTTP/3.0\r\n\r\n", 505, false, false },
         { "FROB /a HTTP/1.1\r\n\r\n", 501, false, false },
+        /* Framing: what a proxy in front and latencyd must agree on, or requests get smuggled. */
+        { "GET /a HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", 0, true, true },
+        { "GET /a HTTP/1.1\r\nContent-Length: 05\r\ncontent-length:5\r\n\r\n", 0, true, true },
+        { "GET /a HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 000\r\n\r\n", 0, true, false },
+        { "GET /a HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 10\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nContent-Length:  7 \r\n\r\n", 0, true, true },
+        { "GET /a HTTP/1.1\r\nContent-Length: +7\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nContent-Length: 5,5\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nContent-Length:\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nContent-Length : 5\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400, false,
+          false },
+        { "GET /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400, false,
+          false },
+        { "GET /a HTTP/1.1\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n", 0, true, true },
+        { "GET /a HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
+          false, false },
+        { "GET /a HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nX-A: 1\r\n folded\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nX-A: 1\r\n\tContent-Length: 5\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nX: a\rContent-Length: 5\r\n\r\n", 400, false, false },
+        { "GET /a HTTP/1.1\r\nHost: a\r\n\r\n", 0, true, false },
+        { "GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, false, false },
     };
+    const char *plain = "GET /drip/3 HTTP/1.1\r\n\r\n", *empty = "GET /d? HTTP/1.1\r\n\r\n";
+    const char *reason = "";
+    struct ld_request parts;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *h = cases[i].head, *why = "";
@@ -185,6 +229,15 @@ static void latencyd_http_parser_table(void)
                      false, __FILE__, __LINE__, "case %zu: keep_alive %d has_body %d", i,
                      req.keep_alive, req.has_body);
     }
+    /* The target's parts: no '?' leaves the query NULL (a route must not do arithmetic on it). */
+    H_ASSERT_RC(ld_http_parse(plain, strlen(plain), &parts, &reason), 0);
+    H_ASSERT(parts.query == NULL && parts.query_len == 0 && parts.path_len == 7,
+             "/drip/3: query %p (%zu bytes), path %zu bytes", (const void *)parts.query,
+             parts.query_len, parts.path_len);
+    H_ASSERT_RC(ld_http_parse(empty, strlen(empty), &parts, &reason), 0);
+    H_ASSERT(parts.query == empty + 7 && parts.query_len == 0 && parts.path_len == 2,
+             "/d?: query at %td (%zu bytes), path %zu bytes", parts.query - empty, parts.query_len,
+             parts.path_len);
     H_ASSERT_EQ(ld_http_head_end("GET / HTTP/1.1\r\n\r", 17, 0), 0);
     H_ASSERT_EQ(ld_http_head_end("GET / HTTP/1.1\r\n\r\nGET", 21, 17), 18);
 }

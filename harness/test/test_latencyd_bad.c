@@ -1,7 +1,8 @@
 /* test_latencyd_bad.c: latencyd survives what clients get wrong, with a 4xx or a close.
  *
  * Malformed request lines, unknown methods, heads over 8 KiB, numbers that are not numbers, a
- * client that sends its head a byte at a time, more connections than the cap. Sent over plain
+ * client that sends its head a byte at a time, more connections than the cap, and requests
+ * whose length two servers could read two ways (the request-smuggling classics). Sent over plain
  * sockets, which can send what no HTTP library would. After each, the server must still serve
  * others, and stop cleanly (h_server_stop returns 0 only then).
  */
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 #include "ld_test.h"
-#include "runner.h"
+#include "suite.h"
 
 static void latencyd_rejects_malformed_requests(void)
 {
@@ -39,6 +40,44 @@ static void latencyd_rejects_malformed_requests(void)
         expect_refusal(bad[i], 400);
     expect_refusal("GET /delay/0 HTTP/2.0\r\n\r\n", 505);
     H_ASSERT_EQ(get("/delay/0", &r), 200);
+    stop();
+}
+
+/* Where a proxy in front and latencyd could disagree on where a request ends (RFC 9112, 6.3):
+ * the second request hidden in the first's body would reach one of them only. */
+static void latencyd_rejects_ambiguous_framing(void)
+{
+    static const char *const bad[] = {
+        "GET /delay/0 HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 27\r\n\r\n"
+        "GET /stats HTTP/1.1\r\n\r\n",
+        "GET /delay/0 HTTP/1.1\r\nContent-Length: 27\r\nContent-Length: 0\r\n\r\n"
+        "GET /stats HTTP/1.1\r\n\r\n",
+        "GET /delay/0 HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "0\r\n\r\n",
+        "GET /delay/0 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+        "0\r\n\r\n",
+        "GET /delay/0 HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n",
+        "GET /delay/0 HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello",
+        "GET /delay/0 HTTP/1.1\r\nContent-Length: 1 0\r\n\r\nhello",
+        "GET /delay/0 HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello",
+        "GET /delay/0 HTTP/1.1\r\nX-Pad: a\r\n Content-Length: 5\r\n\r\nhello",
+        "GET /delay/0 HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    };
+    struct ld_response r = { 0 };
+    int fd;
+
+    start(NULL);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        expect_refusal(bad[i], 400);
+    /* The same length twice is one length: served, and the connection stays usable. */
+    fd = connect_srv();
+    H_ASSERT_EQ(exchange(fd,
+                         "GET /delay/0 HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n",
+                         &r, false),
+                200);
+    H_ASSERT(!r.close, "two 'Content-Length: 0' lines closed the connection");
+    H_ASSERT_EQ(exchange(fd, "GET /delay/0 HTTP/1.1\r\n\r\n", &r, false), 200);
+    close(fd);
     stop();
 }
 
@@ -110,7 +149,7 @@ static void latencyd_rejects_bad_numbers(void)
         "/delay/",      "/delay/1e3",  "/delay/60001",       "/delay/99999999999999999999999",
         "/delay/0x10",  "/bytes/x",    "/bytes/67108865",    "/status/99",
         "/status/600",  "/status/abc", "/drip/5?interval=0", "/drip/5?interval=x",
-        "/drip/100001", "/delay/5/",
+        "/drip/100001", "/delay/5/",   "/drip/5?interval=",
     };
     char body[BODY_CAP], raw[200];
     struct ld_response r = { .body = body, .body_cap = sizeof(body) };
@@ -202,6 +241,7 @@ const struct h_suite h_suite = {
     .tests =
         (const struct h_test[]){
             { H_TEST(latencyd_rejects_malformed_requests, 1) },
+            { H_TEST(latencyd_rejects_ambiguous_framing, 1) },
             { H_TEST(latencyd_rejects_unknown_methods, 1) },
             { H_TEST(latencyd_rejects_oversized_heads, 1) },
             { H_TEST(latencyd_rejects_bad_numbers, 1) },

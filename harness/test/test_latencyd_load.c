@@ -23,7 +23,7 @@
 #include "ld_client.h"
 #include "ld_server.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "server.h"
 
 #define BURST       1000 /* concurrent /delay requests */

@@ -18,20 +18,9 @@
 
 #include <stddef.h>
 
-/* A task: returns 0 and stores its answer in *value, or returns a negative errno (then *value
- * means nothing). Tasks may run on any thread, several at once. */
-typedef int (*task_fn)(void *arg, long *value);
+#include "task.h"
 
-struct task {
-    task_fn fn;
-    void *arg; /* passed to fn as is; owned by the caller */
-};
-
-/* What one task gave back. */
-struct task_result {
-    int status; /* what fn returned: 0, or a negative errno */
-    long value; /* what fn stored through its value pointer; 0 if it failed */
-};
+/* A task (task_fn, struct task) and what it gives back (struct task_result): see task.h. */
 
 /* Runs tasks[0], then tasks[1], ... on the calling thread, each after the previous one has
  * returned, and stores each outcome in results[i].
@@ -45,7 +34,8 @@ int run_sequential(const struct task *tasks, size_t n, struct task_result *resul
  * Returns 0 once every task has run, or -EINVAL as run_sequential. If a thread cannot be
  * created, the tasks already started are still waited for, the task that could not start and
  * every later one get that error as their status (they never run), and the call returns it
- * (for example -EAGAIN). */
+ * (for example -EAGAIN). -ENOMEM if memory for its own bookkeeping runs out (before any task
+ * has started: none runs, and results is untouched). */
 int run_gather(const struct task *tasks, size_t n, struct task_result *results);
 
 #endif

@@ -13,9 +13,10 @@
 
 int fetch_all(const char *const *urls, size_t n, struct fetch_result *out)
 {
-    /* TODO: one easy handle per URL (CURLOPT_URL, CURLOPT_WRITEFUNCTION and CURLOPT_WRITEDATA to
-     * collect the body, CURLOPT_NOSIGNAL), all added to one multi handle; drive them until every
-     * one has finished, recording each outcome in its own out[i]; clean up. */
+    /* TODO: one easy handle per URL (CURLOPT_URL, CURLOPT_WRITEFUNCTION fetch_body_append and
+     * CURLOPT_WRITEDATA &out[i] to collect the body, CURLOPT_NOSIGNAL), all added to one multi
+     * handle; drive them until every one has finished, recording each outcome in its own out[i]
+     * (fetch_finish, from lessons/common/fetch.h); clean up. */
     (void)urls;
     (void)n;
     (void)out;
@@ -24,7 +25,7 @@ int fetch_all(const char *const *urls, size_t n, struct fetch_result *out)
 
 void fetch_results_free(struct fetch_result *out, size_t n)
 {
-    /* TODO: free every body, and leave nothing dangling. */
+    /* TODO: free every body, and leave nothing dangling (fetch_result_free does one). */
     (void)out;
     (void)n;
 }

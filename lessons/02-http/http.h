@@ -18,19 +18,13 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-/* What one URL gave. */
-struct fetch_result {
-    CURLcode error; /* CURLE_OK if the transfer completed, whatever its HTTP status; otherwise
-                     * why not (CURLE_COULDNT_CONNECT, CURLE_URL_MALFORMAT...) */
-    char error_text[CURL_ERROR_SIZE]; /* "" when error is CURLE_OK; otherwise libcurl's words
-                                       * for it (its error buffer, or curl_easy_strerror) */
-    long status; /* the HTTP status (200, 404...): a 404 is a result, not an error. 0 if no
-                  * response came */
-    char *body;  /* the whole body, NUL-terminated (so it prints as a string), malloc'd, owned
-                  * by this result until fetch_results_free. Never NULL when error is
-                  * CURLE_OK (an empty body is ""); always NULL when it is not */
-    size_t size; /* bytes in body, not counting the NUL */
-};
+#include "fetch.h"
+
+/* What one URL gave: a struct fetch_result (lessons/common/fetch.h): error 0 when the transfer
+ * completed, whatever its HTTP status (a 404 is a result), else a negative errno
+ * (-ECONNREFUSED, -EINVAL for a malformed or NULL URL...) with libcurl's code and words in
+ * curl_code and curl_text; the status; the whole body, "" when empty and NULL on failure.
+ * fetch.h's helpers collect the body (fetch_body_append) and record the outcome (fetch_finish). */
 
 /* GETs every URL at the same time with one libcurl multi handle, driven on the calling thread
  * with curl_multi_perform and curl_multi_poll (no other thread), and stores each outcome in

@@ -27,6 +27,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "fetch.h"
+#include "task.h"
+
 /* ---- 1. the semaphore (csem.c) ---- */
 
 #define CSEM_VALUE_MAX INT_MAX /* the most permits a semaphore holds, as SEM_VALUE_MAX */
@@ -49,8 +52,8 @@ struct csem {
  * any other thread can see s. */
 int csem_init(struct csem *s, unsigned int value);
 
-/* Tears s down. No thread may be waiting on s, or use it again until csem_init. Returns 0, or
- * the error of a failed pthread_*_destroy, negated. */
+/* Tears s down. No thread may be waiting on s, or use it again until csem_init. Returns 0, the
+ * error of a failed pthread_*_destroy, negated, or -EINVAL if s is NULL. */
 int csem_destroy(struct csem *s);
 
 /* Takes one permit, waiting (asleep: no CPU) for as long as it takes until one is free; it is
@@ -74,24 +77,14 @@ int csem_post(struct csem *s);
 
 /* ---- 2. a bounded gather on threads (gather_limited.c) ---- */
 
-/* A task, as in lesson 01: returns 0 and stores its answer in *value, or returns a negative
- * errno (then *value means nothing). Tasks may run on any thread, several at once. */
-typedef int (*task_fn)(void *arg, long *value);
-
-struct task {
-    task_fn fn;
-    void *arg; /* passed to fn as is; owned by the caller */
-};
-
-/* What one task gave back. */
-struct task_result {
-    int status; /* what fn returned: 0, or a negative errno */
-    long value; /* what fn stored through its value pointer; 0 if it failed */
-};
+/* A task (task_fn, struct task) and what it gives back (struct task_result), as in lesson 01:
+ * see task.h. */
 
 /* Runs every task exactly once, with at most limit of them running at any moment, and stores
  * each outcome in results[i] (input order, whatever order they finish in). As soon as one task
- * ends, the next waiting one starts: limit tasks keep running while any are left. A task that
+ * ends, the next waiting one starts: limit tasks keep running while any are left. A limit of n
+ * or more runs every task at once, whatever its size (SIZE_MAX too, though no semaphore holds
+ * that many permits: it never needs more than n). A task that
  * fails does not stop the others, and its permit comes back like any other's. Blocks the
  * caller until every task has run; when it returns, every thread it started has been joined.
  * Returns 0 once every task has run (whatever their statuses); -EINVAL if limit is 0, or if
@@ -102,12 +95,10 @@ int gather_limited(const struct task *tasks, size_t n, size_t limit, struct task
 
 /* ---- 3. a bounded set of HTTP transfers (fetch_limited.c) ---- */
 
-/* What one URL gave. */
-struct fetch_result {
-    CURLcode error; /* CURLE_OK, or why the transfer failed (curl_easy_strerror says it) */
-    long status;    /* the HTTP status (200, 404...), 0 if no response came */
-    size_t size;    /* bytes of body received (the body itself is not kept) */
-};
+/* What one URL gave: a struct fetch_result (lessons/common/fetch.h), as in lesson 02, except
+ * that fetch_limited keeps no bodies: body stays NULL and size counts the bytes that came.
+ * error is 0 or a negative errno, with libcurl's code and words in curl_code and curl_text
+ * (fetch_set_error records them). */
 
 /* GETs every URL once with libcurl's multi interface on the calling thread (no other thread),
  * with at most limit transfers in flight at any moment: it keeps a window of its own, adding

@@ -19,7 +19,7 @@
 #include "clock.h"
 #include "csem.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "test_semaphore.h"
 
 #define MAX_WAKEUPS 5 /* context switches a waiter may make in one wait: 1 is typical */
@@ -115,21 +115,28 @@ void csem_counts_permits(void)
     H_ASSERT_RC(csem_post(NULL), -EINVAL);
 }
 
+/* 200 ms of the test doing nothing, its CPU use measured: what a waiter burns meanwhile. */
+static int idle_stretch(void *arg, struct h_usage *u)
+{
+    (void)arg;
+    h_usage_start(u);
+    h_sleep_ms(200);
+    h_usage_stop(u);
+    return 0;
+}
+
 void csem_wait_sleeps_until_post(void)
 {
     struct csem s;
     struct waiter w;
-    struct h_usage u;
 
     H_ASSERT_RC_FATAL(csem_init(&s, 0), 0);
     waiter_start(&w, &s, false, 0);
     h_call_asleep(&w.call, ASLEEP_WITHIN_MS);
     if (waiter_done(&w))
         H_ASSERT_FATAL(false, "csem_wait returned %s with no permit to take", h_errname(w.rc));
-    h_usage_start(&u);
-    h_sleep_ms(200);
-    h_usage_stop(&u);
-    H_ASSERT_MOSTLY_ASLEEP("a thread in csem_wait for 200 ms, with no permit", u, 0.10);
+    H_ASSERT_MOSTLY_ASLEEP_BEST("a thread in csem_wait for 200 ms, with no permit", idle_stretch,
+                                NULL, 0.10);
     if (waiter_done(&w))
         H_ASSERT(false, "csem_wait returned %s with no permit to take", h_errname(w.rc));
     H_ASSERT_RC(csem_post(&s), 0);

@@ -51,7 +51,9 @@ struct fetch {
     char what[64]; /* "fetch_limited(12 URLs, limit 4)", for messages */
     int rc;
     int64_t took_ns;
-    struct h_usage usage;        /* of the whole process, during the call */
+    struct h_usage usage;      /* of the whole process, during the call */
+    struct h_usage best_usage; /* the lowest CPU share of the calls so far (best of 3) */
+    int calls;
     struct h_server_stats stats; /* what the server counted during the call */
 };
 
@@ -87,7 +89,7 @@ static void fetch_run(struct fetch *f, const struct h_server *srv)
 
     snprintf(f->what, sizeof(f->what), "fetch_limited(%zu URLs, limit %zu)", f->n, f->limit);
     for (size_t i = 0; i < MAX_URLS; i++)
-        f->out[i] = (struct fetch_result){ .error = CURLE_OK, .status = -1, .size = 0 };
+        f->out[i] = (struct fetch_result){ .error = 1, .status = -1, .size = 0 };
     H_ASSERT_RC_FATAL(h_server_reset_stats(srv), 0);
     h_usage_start(&f->usage);
     H_ASSERT_RC_FATAL(h_call_start(&f->call, fetch_fn), 0);
@@ -96,6 +98,8 @@ static void fetch_run(struct fetch *f, const struct h_server *srv)
                    "transfer never given to the next URL?",
                    f->what, limit_ms);
     h_usage_stop(&f->usage);
+    if (f->calls++ == 0 || h_usage_ratio(&f->usage) < h_usage_ratio(&f->best_usage))
+        f->best_usage = f->usage;
     h_call_join(&f->call);
     H_ASSERT_RC_FATAL(h_server_stats(srv, &f->stats), 0);
     after = h_settled_threads(threads, 20); /* a joined thread can linger in /proc */
@@ -112,16 +116,23 @@ static void fetch_run(struct fetch *f, const struct h_server *srv)
              after, f->what, fds);
 }
 
-/* out[i] must be { error, status }, and size too unless it is -1. */
-static bool check_outcome(const struct fetch *f, size_t i, CURLcode error, long status, long size)
+/* out[i] must be { error (a negative errno, libcurl's code curl), status }, and size too unless
+ * it is -1; and no body: fetch_limited keeps none. */
+static bool check_outcome(const struct fetch *f, size_t i, int error, CURLcode curl, long status,
+                          long size)
 {
     const struct fetch_result *r = &f->out[i];
 
-    return H_ASSERT(
-        r->error == error && r->status == status && (size < 0 || r->size == (size_t)size),
-        "out[%zu] for %s is { %s, status %ld, %zu bytes }, want { %s, status %ld%s }%s", i,
-        f->urls[i], curl_easy_strerror(r->error), r->status, r->size, curl_easy_strerror(error),
-        status, size < 0 ? "" : ", that many bytes", r->status == -1 ? " (never written)" : "");
+    return H_ASSERT(r->error == error && r->curl_code == curl && r->status == status &&
+                        (size < 0 || r->size == (size_t)size),
+                    "out[%zu] for %s is { %s (%s), status %ld, %zu bytes }, want { %s (%s), "
+                    "status %ld%s }%s",
+                    i, f->urls[i], h_errname(r->error), curl_easy_strerror(r->curl_code), r->status,
+                    r->size, h_errname(error), curl_easy_strerror(curl), status,
+                    size < 0 ? "" : ", that many bytes",
+                    r->status == -1 ? " (never written)" : "") &&
+           H_ASSERT(r->body == NULL, "out[%zu] for %s has a body: fetch_limited keeps none", i,
+                    f->urls[i]);
 }
 
 /* The server's own count of requests in flight at once must be want. */
@@ -164,11 +175,15 @@ void fetch_limited_peak_is_limit(void)
     if (!CALL_RC(f, 0))
         goto out; /* stop the server all the same */
     for (size_t i = 0; i < f->n; i++)
-        if (!check_outcome(f, i, CURLE_OK, 200, -1))
+        if (!check_outcome(f, i, 0, CURLE_OK, 200, -1))
             break;
     check_server_peak(f, 4);
     H_ASSERT_EQ(f->stats.requests, 12);
-    H_ASSERT_MOSTLY_ASLEEP("fetch_limited while the server delays", f->usage, 0.20);
+    /* The CPU share is best of 3 too: the timing attempts may have stopped after one. */
+    for (int i = f->calls; i < H_TRIES && h_usage_ratio(&f->best_usage) > 0.20; i++)
+        if (fetch_attempt(args) < 0)
+            break;
+    H_ASSERT_MOSTLY_ASLEEP("fetch_limited while the server delays", f->best_usage, 0.20);
     if (!h_sanitized())
         H_ASSERT_TIME_WITHIN("12 URLs of 100 ms under limit 4 (3 rounds)", took, 0.300, 1.5);
     /* Unequal: one of 300 ms and six of 50 ms under limit 2 take 300 ms if a new transfer
@@ -193,7 +208,7 @@ void fetch_limited_peak_is_limit(void)
         fetch_run(f, &srv);
         CALL_RC(f, 0);
         for (size_t i = 0; i < f->n; i++)
-            if (!check_outcome(f, i, CURLE_OK, 200, -1))
+            if (!check_outcome(f, i, 0, CURLE_OK, 200, -1))
                 break;
         check_server_peak(f, limit == 1 ? 1 : 6);
     }
@@ -221,18 +236,24 @@ static int refusing_port(int *port)
 void fetch_limited_errors_keep_window(void)
 {
     /* What each URL is, and what it must give: refused connections, a URL libcurl rejects,
-     * HTTP errors (a response, so CURLE_OK), and good ones. */
+     * HTTP errors (a response, so error 0), and good ones. */
     static const struct {
         const char *path; /* NULL: the refusing port; "!": a scheme libcurl does not know */
-        CURLcode error;
+        int error;
+        CURLcode curl;
         long status, size;
     } cases[] = {
-        { NULL, CURLE_COULDNT_CONNECT, 0, 0 },     { "/status/404", CURLE_OK, 404, -1 },
-        { NULL, CURLE_COULDNT_CONNECT, 0, 0 },     { "/delay/50", CURLE_OK, 200, -1 },
-        { "!", CURLE_UNSUPPORTED_PROTOCOL, 0, 0 }, { "/delay/50", CURLE_OK, 200, -1 },
-        { NULL, CURLE_COULDNT_CONNECT, 0, 0 },     { "/bytes/1234", CURLE_OK, 200, 1234 },
-        { "/delay/50", CURLE_OK, 200, -1 },        { "/status/503", CURLE_OK, 503, -1 },
-        { "/bytes/0", CURLE_OK, 200, 0 },
+        { NULL, -ECONNREFUSED, CURLE_COULDNT_CONNECT, 0, 0 },
+        { "/status/404", 0, CURLE_OK, 404, -1 },
+        { NULL, -ECONNREFUSED, CURLE_COULDNT_CONNECT, 0, 0 },
+        { "/delay/50", 0, CURLE_OK, 200, -1 },
+        { "!", -EINVAL, CURLE_UNSUPPORTED_PROTOCOL, 0, 0 },
+        { "/delay/50", 0, CURLE_OK, 200, -1 },
+        { NULL, -ECONNREFUSED, CURLE_COULDNT_CONNECT, 0, 0 },
+        { "/bytes/1234", 0, CURLE_OK, 200, 1234 },
+        { "/delay/50", 0, CURLE_OK, 200, -1 },
+        { "/status/503", 0, CURLE_OK, 503, -1 },
+        { "/bytes/0", 0, CURLE_OK, 200, 0 },
     };
     size_t n = sizeof(cases) / sizeof(cases[0]);
     struct h_server srv;
@@ -252,7 +273,7 @@ void fetch_limited_errors_keep_window(void)
     if (!CALL_RC(f, 0))
         goto out; /* stop the server all the same */
     for (size_t i = 0; i < n; i++)
-        check_outcome(f, i, cases[i].error, cases[i].status, cases[i].size);
+        check_outcome(f, i, cases[i].error, cases[i].curl, cases[i].status, cases[i].size);
     check_server_peak(f, 2);
     H_ASSERT_EQ(f->stats.requests, 7);
 

@@ -24,18 +24,21 @@
 #define NOT_WRITTEN  77777 /* a result slot's status before the call: never written */
 #define GATHER_LIMIT 5000  /* ms gather_limited may take before the test gives up on it */
 
+#define HOLD_MS 300 /* how long the first tasks wait for each other (see h_io_work_meeting) */
+
 struct sleeper {
     struct h_trace *trace;
     int index;
     int ms;     /* how long the task sleeps */
     int status; /* what it returns */
+    int meet;   /* how many tasks should be able to run at once: min(limit, n) */
 };
 
 static int sleeper_fn(void *arg, long *value)
 {
     const struct sleeper *p = arg;
 
-    h_io_work(p->trace, p->index, p->ms);
+    h_io_work_meeting(p->trace, p->index, p->ms, p->meet, HOLD_MS);
     *value = 1000 + p->index;
     return p->status;
 }
@@ -63,7 +66,9 @@ static struct batch *batch_create(size_t n, size_t limit, int ms)
     b->n = n;
     b->limit = limit;
     for (size_t i = 0; i < n; i++) {
-        b->args[i] = (struct sleeper){ .trace = b->trace, .index = (int)i, .ms = ms };
+        b->args[i] = (struct sleeper){
+            .trace = b->trace, .index = (int)i, .ms = ms, .meet = (int)(limit < n ? limit : n)
+        };
         b->tasks[i] = (struct task){ .fn = sleeper_fn, .arg = &b->args[i] };
     }
     return b;

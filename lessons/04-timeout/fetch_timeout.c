@@ -13,7 +13,8 @@
 
 int fetch_with_timeout(const char *url, int timeout_ms, struct fetch_result *out)
 {
-    /* TODO: GET url into out, within timeout_ms; map libcurl's errors to negative errnos. */
+    /* TODO: GET url into out, within timeout_ms. fetch.h's fetch_body_append collects the body
+     * and fetch_finish turns libcurl's result into the negative errno to return. */
     (void)url;
     (void)timeout_ms;
     (void)out;

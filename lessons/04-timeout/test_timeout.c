@@ -23,7 +23,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "server.h"
 #include "timeout.h"
 #include "wake.h"
@@ -283,25 +283,47 @@ static void wait_for_survives_spurious_wakeups(void)
 
 #define MAX_WAKEUPS 10 /* times the waiting thread may fall asleep in the 300 ms wait */
 
-static void wait_for_sleeps_while_waiting(void)
+/* The fewest times the calling thread fell asleep in one wait_for so far, and that wait's time. */
+static long fewest_sleeps = -1;
+static double fewest_took;
+
+/* One timed-out wait_for of 300 ms, its CPU use and its count of sleeps measured. */
+static int wait_asleep(void *arg, struct h_usage *u)
 {
     struct sleeper s = { .run_ms = LONG_TASK_MS };
     struct rusage before, after;
-    struct h_usage u;
     struct outcome o;
 
+    (void)arg;
     getrusage(RUSAGE_THREAD, &before);
-    h_usage_start(&u);
+    h_usage_start(u);
     o = run_wait_for(s, 300);
-    h_usage_stop(&u);
+    h_usage_stop(u);
     getrusage(RUSAGE_THREAD, &after);
-    ASSERT_RC_OF_FATAL(o, -ETIMEDOUT);
-    H_ASSERT_MOSTLY_ASLEEP("wait_for, 300 ms until its deadline", u, 0.20);
+    if (!ASSERT_RC_OF(o, -ETIMEDOUT))
+        return -1;
+    if (fewest_sleeps < 0 || after.ru_nvcsw - before.ru_nvcsw < fewest_sleeps) {
+        fewest_sleeps = after.ru_nvcsw - before.ru_nvcsw;
+        fewest_took = o.took;
+    }
+    return 0;
+}
+
+static void wait_for_sleeps_while_waiting(void)
+{
+    H_ASSERT_MOSTLY_ASLEEP_BEST("wait_for, 300 ms until its deadline", wait_asleep, NULL, 0.20);
+    if (fewest_sleeps > MAX_WAKEUPS) /* counting, but what else runs can wake us: best of 3 */
+        for (int i = 1; i < H_TRIES && fewest_sleeps > MAX_WAKEUPS; i++) {
+            struct h_usage u;
+
+            if (wait_asleep(NULL, &u) < 0)
+                return;
+        }
     /* A blocked wait falls asleep once; a loop of short sleeps again and again. */
-    H_ASSERT(after.ru_nvcsw - before.ru_nvcsw <= MAX_WAKEUPS,
-             "the calling thread fell asleep %ld times in %.3f s (allowed %d): a loop of "
-             "short sleeps? Sleep on the condition variable until the deadline instead",
-             after.ru_nvcsw - before.ru_nvcsw, o.took, MAX_WAKEUPS);
+    H_ASSERT(fewest_sleeps <= MAX_WAKEUPS,
+             "the calling thread fell asleep %ld times in %.3f s (allowed %d, best of %d): a "
+             "loop of short sleeps? Sleep on the condition variable until the deadline instead",
+             fewest_sleeps, fewest_took, MAX_WAKEUPS, H_TRIES);
 }
 
 /* ---- edges ---- */

@@ -31,16 +31,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* How wait_for tells a task to stop. wait_for owns it (the task gets a pointer for as long as
- * it runs); it starts out clear, and wait_for sets it at most once, when the deadline passes.
- * Atomic, because the task reads it on its thread while wait_for writes it on another. */
-struct cancel_token {
-    atomic_bool requested; /* true once the task has been asked to stop */
-};
+#include "fetch.h"
+#include "task.h"
 
-/* True once the task has been asked to stop. Tasks call it often (it costs one atomic load)
- * from their own thread; it never blocks. */
-bool cancel_requested(const struct cancel_token *tok);
+/* How wait_for tells a task to stop: a struct cancel_token (task.h), which wait_for owns (the
+ * task gets a pointer for as long as it runs); it starts out clear, and wait_for sets it at most
+ * once, when the deadline passes. cancel_requested(tok), declared in task.h, is yours to write
+ * in timeout.c: one atomic load. */
 
 /* A task, as in lesson 01, that also gets a cancel token. It returns 0 and stores its answer in
  * *value, or returns a negative errno: -ECANCELED when it stopped because tok was set. It should
@@ -52,11 +49,8 @@ struct timed_task {
     void *arg; /* passed to fn as is; owned by the caller */
 };
 
-/* What the task gave back, as in lesson 01. */
-struct task_result {
-    int status; /* what fn returned: 0, or a negative errno (-ECANCELED if it was stopped) */
-    long value; /* what fn stored through its value pointer; 0 if it failed */
-};
+/* What the task gave back: a struct task_result, as in lesson 01 (task.h); its status is
+ * -ECANCELED if the task was stopped. */
 
 /* Runs task->fn on a new thread and waits, on the calling thread, at most timeout_ms
  * milliseconds for it to finish. The deadline is absolute on CLOCK_MONOTONIC, computed once
@@ -81,17 +75,14 @@ int wait_for(const struct timed_task *task, int timeout_ms, struct task_result *
 
 /* ---- part 2: a timeout for an HTTP request ---- */
 
-/* A response. body is NUL-terminated (so that it prints as a string) and malloc'd; the
- * caller frees it with free(). */
-struct fetch_result {
-    long status; /* the HTTP status code: 200, 404... */
-    char *body;  /* the response's body, NUL-terminated; NULL when the call failed */
-    size_t size; /* bytes in body, not counting the NUL */
-};
+/* A response: a struct fetch_result (lessons/common/fetch.h). body is NUL-terminated and
+ * malloc'd; the caller frees it (fetch_result_free). */
 
 /* GETs url with libcurl, all of it (connecting, sending, receiving the whole body) within
  * timeout_ms milliseconds. Blocks the calling thread for at most about that long.
  * Returns 0 when a whole response arrived in time, whatever its HTTP status (in out->status);
+ * otherwise a negative errno, which is also out->error (libcurl's code and words in
+ * out->curl_code and out->curl_text: fetch.h's fetch_finish records all of it):
  * -ETIMEDOUT when the time ran out first, with nothing in *out (body NULL); timeout_ms 0 means
  * no time at all: -ETIMEDOUT at once, with no request sent; -ECONNREFUSED when nothing listens
  * at the address; -EINVAL if url or out is NULL, timeout_ms is negative, or libcurl cannot use

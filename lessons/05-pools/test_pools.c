@@ -14,7 +14,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "test_pools.h"
 #include "trace.h"
 #include "workload.h"

@@ -21,48 +21,32 @@
 
 #define POLL_MS 1000 /* curl_multi_poll's longest sleep; libcurl wakes it sooner when needed */
 
-/* CURLOPT_WRITEFUNCTION: called with each piece of the body as it arrives (often 16 KiB at a
- * time), so it appends and keeps the NUL after the end. Returning less than it was given makes
- * libcurl fail the transfer with CURLE_WRITE_ERROR: that is how running out of memory shows. */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct fetch_result *r = userp;
-    size_t n = size * nmemb;
-    char *grown = realloc(r->body, r->size + n + 1);
-
-    if (!grown)
-        return 0;
-    memcpy(grown + r->size, data, n);
-    r->body = grown;
-    r->size += n;
-    r->body[r->size] = '\0';
-    return n;
-}
-
 /* Makes the transfer for url, writing into r, and adds it to multi. Returns the easy handle,
- * or NULL (r->error then says why). */
+ * or NULL (r then says why). */
 static CURL *add_transfer(CURLM *multi, const char *url, struct fetch_result *r)
 {
     CURL *easy = curl_easy_init();
+    CURLcode rc;
 
     if (!easy) {
-        r->error = CURLE_OUT_OF_MEMORY;
+        fetch_finish(r, CURLE_OUT_OF_MEMORY);
         return NULL;
     }
     /* CURLOPT_NOSIGNAL: without it libcurl changes the whole process's SIGPIPE handling around
      * every call, which races with any other thread of the program. */
-    if ((r->error = curl_easy_setopt(easy, CURLOPT_URL, url)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error_text)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_PRIVATE, r)) != CURLE_OK ||
-        (r->error = curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK) {
+    if ((rc = curl_easy_setopt(easy, CURLOPT_URL, url)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_body_append)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_WRITEDATA, r)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->curl_text)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_PRIVATE, r)) != CURLE_OK ||
+        (rc = curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK) {
         curl_easy_cleanup(easy);
+        fetch_finish(r, rc);
         return NULL;
     }
     if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
-        r->error = CURLE_FAILED_INIT;
         curl_easy_cleanup(easy);
+        fetch_finish(r, CURLE_FAILED_INIT);
         return NULL;
     }
     return easy;
@@ -76,21 +60,8 @@ static void finish(CURL *easy, CURLcode code)
 
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     r = (struct fetch_result *)priv;
-    r->error = code;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status);
-    if (code == CURLE_OK && !r->body) { /* an empty body is "", not NULL */
-        if ((r->body = calloc(1, 1)) == NULL)
-            r->error = CURLE_OUT_OF_MEMORY;
-    }
-    if (r->error != CURLE_OK) {
-        free(r->body);
-        r->body = NULL;
-        r->size = 0;
-        if (r->error_text[0] == '\0')
-            snprintf(r->error_text, CURL_ERROR_SIZE, "%s", curl_easy_strerror(r->error));
-    } else {
-        r->error_text[0] = '\0';
-    }
+    fetch_finish(r, code); /* the errno, libcurl's words, and "" for an empty body */
 }
 
 /* The loop: do what is ready, collect what finished, sleep until something else is. */
@@ -135,8 +106,7 @@ int fetch_all(const char *const *urls, size_t n, struct fetch_result *out)
     }
     /* A URL whose transfer cannot be set up has its error already; the others still go. */
     for (size_t i = 0; i < n; i++)
-        if ((easy[i] = add_transfer(multi, urls[i], &out[i])) == NULL)
-            snprintf(out[i].error_text, CURL_ERROR_SIZE, "%s", curl_easy_strerror(out[i].error));
+        easy[i] = add_transfer(multi, urls[i], &out[i]);
     rc = run(multi);
     /* Reverse order of setup: each easy handle leaves the multi, then goes; then the multi. */
     for (size_t i = 0; i < n; i++) {
@@ -154,9 +124,6 @@ int fetch_all(const char *const *urls, size_t n, struct fetch_result *out)
 
 void fetch_results_free(struct fetch_result *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(out[i].body);
-        out[i].body = NULL;
-        out[i].size = 0;
-    }
+    for (size_t i = 0; i < n; i++)
+        fetch_result_free(&out[i]);
 }

@@ -16,33 +16,25 @@
  * kit (queues, pools) follows.
  */
 #include "csem.h"
+#include "monotonic.h"
 
 #include <errno.h>
 
 int csem_init(struct csem *s, unsigned int value)
 {
-    pthread_condattr_t attr;
     int rc;
 
     if (!s || value > CSEM_VALUE_MAX)
         return -EINVAL;
-    rc = pthread_condattr_init(&attr);
-    if (rc != 0)
-        return -rc;
     /* Deadlines are on CLOCK_MONOTONIC, which never jumps. The condvar must measure them on the
      * same clock: on its default, CLOCK_REALTIME, a monotonic deadline (seconds since boot)
      * reads as a date in 1970, long past, and every timed wait would time out at once. */
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_mutex_init(&s->lock, NULL);
-    if (rc == 0) {
-        rc = pthread_cond_init(&s->nonzero, &attr);
-        if (rc != 0)
-            pthread_mutex_destroy(&s->lock);
-    }
-    pthread_condattr_destroy(&attr);
-    if (rc != 0)
+    if ((rc = monotonic_cond_init(&s->nonzero)) < 0)
+        return rc;
+    if ((rc = pthread_mutex_init(&s->lock, NULL)) != 0) {
+        pthread_cond_destroy(&s->nonzero);
         return -rc;
+    }
     s->count = value;
     return 0;
 }

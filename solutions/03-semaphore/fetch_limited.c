@@ -41,7 +41,7 @@ static void start_transfer(struct window *w, size_t i, const char *url, struct f
     CURL *easy = curl_easy_init();
     CURLcode rc = CURLE_OUT_OF_MEMORY;
 
-    *r = (struct fetch_result){ .error = CURLE_OK };
+    *r = (struct fetch_result){ .error = 0 };
     if (!easy)
         goto fail;
     if ((rc = curl_easy_setopt(easy, CURLOPT_URL, url)) != CURLE_OK ||
@@ -58,7 +58,7 @@ static void start_transfer(struct window *w, size_t i, const char *url, struct f
     w->in_flight++;
     return;
 fail:
-    r->error = rc;
+    fetch_set_error(r, rc);
     curl_easy_cleanup(easy); /* NULL is fine */
 }
 
@@ -79,7 +79,7 @@ static size_t collect_done(struct window *w, struct fetch_result *out)
             continue;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
         r = (struct fetch_result *)(void *)priv; /* what start_transfer stored: &out[i] */
-        r->error = msg->data.result;             /* read msg before removing the handle frees it */
+        fetch_set_error(r, msg->data.result);    /* read msg before removing the handle frees it */
         if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &r->status) != CURLE_OK)
             r->status = 0;
         curl_multi_remove_handle(w->multi, easy);

@@ -14,15 +14,13 @@
  *
  * Cost: a thread per call (about 36 us to create and join), and a wake-up when the task ends.
  */
+#include "monotonic.h"
 #include "timeout.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
-
-#define NS_PER_MS INT64_C(1000000)
-#define NS_PER_S  INT64_C(1000000000)
 
 /* One call of wait_for: what the caller and the task's thread share.
  * lock guards done and result. token is atomic and needs no lock: the task polls it. */
@@ -56,36 +54,16 @@ static void *call_main(void *arg)
     return NULL;
 }
 
-/* The absolute time timeout_ms from now on CLOCK_MONOTONIC, as pthread_cond_timedwait wants it.
- * In 64-bit nanoseconds: INT_MAX ms (24 days) fits with room to spare. */
-static struct timespec deadline_after(int timeout_ms)
-{
-    struct timespec now;
-    int64_t ns;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ns = (int64_t)now.tv_sec * NS_PER_S + now.tv_nsec + (int64_t)timeout_ms * NS_PER_MS;
-    return (struct timespec){ .tv_sec = (time_t)(ns / NS_PER_S), .tv_nsec = (long)(ns % NS_PER_S) };
-}
-
 /* Sets up c's lock and condition variable, the latter timed on CLOCK_MONOTONIC.
  * Returns 0 or a negative errno, with nothing left to destroy on failure. */
 static int call_init(struct call *c, const struct timed_task *task)
 {
-    pthread_condattr_t attr;
     int rc;
 
     *c = (struct call){ .task = task };
     atomic_init(&c->token.requested, false);
-    rc = pthread_condattr_init(&attr);
-    if (rc != 0)
-        return -rc;
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(&c->finished, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0)
-        return -rc;
+    if ((rc = monotonic_cond_init(&c->finished)) < 0)
+        return rc;
     rc = pthread_mutex_init(&c->lock, NULL);
     if (rc != 0) {
         pthread_cond_destroy(&c->finished);
@@ -126,7 +104,7 @@ int wait_for(const struct timed_task *task, int timeout_ms, struct task_result *
     rc = call_init(&c, task);
     if (rc != 0)
         return rc;
-    deadline = deadline_after(timeout_ms);
+    deadline = monotonic_deadline(timeout_ms); /* once: a wake-up does not move it */
     rc = pthread_create(&thread, NULL, call_main, &c);
     if (rc != 0) {
         call_destroy(&c);

@@ -25,11 +25,9 @@
 #include <unistd.h>
 
 /* Items in flight per worker: enough that a worker never waits for the parent, few enough that
- * a short map is shared out evenly. (The benchmark builds this file with -DDEPTH=1 too, to
- * show what stop-and-wait costs.) */
-#ifndef DEPTH
+ * a short map is shared out evenly. (What one item in flight would cost, stop-and-wait, is in
+ * the overhead chart: make plots.) */
 #define DEPTH 32
-#endif
 
 struct item_msg { /* parent to worker */
     long (*fn)(long);
