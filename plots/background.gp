@@ -2,14 +2,14 @@
 # schedule, tick k at start + k * period) beside a loop that sleeps a period after each tick's
 # work, over the same 50 ticks of 10 ms, each working 3 ms. Reads plots/data/background.csv:
 # series,slot,reps,due_ms,median_start_ms,median_late_ms,min_late_ms,max_late_ms (and
-# plots/data/background-yours.csv, series "bg_start (yours)", when `make plots` measured your
+# plots/data/background-yours.csv, series "bg_start-yours", when `make plots` measured your
 # lesson 06 too).
 load "plots/style.gpi"
 
 data = "plots/data/background.csv"
 yours = "plots/data/background-yours.csv"
 have_yours = file_exists(yours)
-S_YOURS = "bg_start (yours)"
+S_YOURS = "bg_start-yours"
 S_PY_SLEEP = "asyncio sleep(period)"
 S_PY_ABS = "asyncio loop.time()"
 python = fact(data, "python")

@@ -95,6 +95,7 @@ do for [fmt in "png svg"] {
             offset 0.5, 0 left tc rgb "#d62728"
         set arrow 2 from y_returned, graph 0 to y_returned, graph 1 @RETURN_LINE
         set label 2 sprintf("returns at %.0f ms", y_returned) at y_returned, -1 offset 0.5, 0 left
+        RUN = "group-yours"
         plot yours @BARS, yours @LABELS, yours @STOPS
     }
     unset label 1

@@ -16,7 +16,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "test_background.h"
 
 #define PERIOD_MS  10   /* the schedule test: 50 ticks of 10 ms... */

@@ -24,26 +24,20 @@
  * checks cancel_requested(tok) every few milliseconds and stops when it is set. A task that
  * never checks cannot be stopped, and the group waits for it to end by itself.
  *
- * The types are lesson 04's (the token, the result) and lesson 01's shape of a task, with a
- * token added as in lesson 04. This file is read-only: the tests are written against it.
+ * A task here is lesson 01's (task.h) with a cancel token added, as lesson 04's timed tasks have.
+ * This file is read-only: the tests are written against it.
  */
 #ifndef ERRORS_H
 #define ERRORS_H
 
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stddef.h>
 
-/* How a group tells its tasks to stop. The group owns it and sets it at most once, when the
- * first task fails; every task of the group gets a pointer to the same token. Atomic, because
- * the tasks read it on their threads while the group writes it on another. */
-struct cancel_token {
-    atomic_bool requested; /* true once the tasks have been asked to stop */
-};
+#include "task.h"
 
-/* True once the task has been asked to stop. Tasks call it often (one atomic load) from their
- * own thread; it never blocks. */
-bool cancel_requested(const struct cancel_token *tok);
+/* The cancel token, cancel_requested and struct task_result are the kit's (task.h): the group
+ * owns one token, sets it at most once (when the first task fails), and every task of the group
+ * gets a pointer to that same token. cancel_requested(tok), declared in task.h, is yours to
+ * write again here (one atomic load, as in lesson 04). */
 
 /* A task: returns 0 and stores its answer in *value, or returns a negative errno. A task that
  * stops because tok was set returns -ECANCELED. It should check cancel_requested(tok) at least
@@ -54,12 +48,6 @@ typedef int (*cancellable_fn)(const struct cancel_token *tok, void *arg, long *v
 struct cancellable_task {
     cancellable_fn fn;
     void *arg; /* passed to fn as is; owned by the caller */
-};
-
-/* What one task gave back. */
-struct task_result {
-    int status; /* what fn returned: 0, or a negative errno (-ECANCELED if it was stopped) */
-    long value; /* what fn stored through its value pointer; 0 if it failed */
 };
 
 /* Runs every task at once, each on a thread of its own, lets every one run to its end whatever

@@ -15,7 +15,7 @@
 #include "check.h"
 #include "clock.h"
 #include "proc.h"
-#include "runner.h"
+#include "suite.h"
 #include "test_errors.h"
 
 struct job jobs[MAX_JOBS];

@@ -1,6 +1,6 @@
 """background.py: the ticks of a periodic asyncio task, against their schedule.
 
-The C benchmark (harness/bench/bench_background.c) runs this script and copies the rows it
+The C benchmark (lessons/06-background/bench_background.c) runs this script and copies the rows it
 prints into plots/data/background.csv, beside the C series:
 
     series,slot,reps,due_ms,median_start_ms,median_late_ms,min_late_ms,max_late_ms

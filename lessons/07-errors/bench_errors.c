@@ -13,8 +13,8 @@
  * facts give, per run, when the failure happened and when the call returned. plots/errors.gp
  * draws the two timelines.
  *
- * Built a second time with -DBENCH_YOURS against the learner's lesson 07 instead of the
- * reference, it writes OUTDIR/errors-yours.csv, the same runs measured on the learner's code.
+ * Built against the learner's lesson 07 too, and run as `bench_errors OUTDIR yours`, it writes
+ * OUTDIR/errors-yours.csv: the same runs, named gather-yours and group-yours.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,11 +24,7 @@
 #include "clock.h"
 #include "errors.h"
 
-#ifdef BENCH_YOURS
-#define CSV_NAME "errors-yours"
-#else
 #define CSV_NAME "errors"
-#endif
 
 #define N_TASKS 6
 #define FAILING 2 /* fails at its end, at 60 ms */
@@ -53,11 +49,6 @@ struct run {
 
 static struct run *current; /* the run being measured (the jobs find failed_ns here) */
 
-/* The task reads its token with atomic_load, as cancel_requested does, and not through
- * cancel_requested itself: lessons 04 and 07 each define that function, and the library of
- * reference solutions that benchmarks link would then hand this program lesson 04's copy as well
- * as lesson 07's, which the linker refuses. (Until the kit's shared types and cancel_requested
- * move to one place.) */
 static int job_fn(const struct cancel_token *tok, void *arg, long *value)
 {
     struct job *j = arg;
@@ -67,7 +58,7 @@ static int job_fn(const struct cancel_token *tok, void *arg, long *value)
     end = j->start_ns + task_ms[j->index] * H_NS_PER_MS;
     j->stop_ns = 0;
     while (h_now_ns() < end) {
-        if (j->index != DEAF && atomic_load(&tok->requested)) {
+        if (j->index != DEAF && cancel_requested(tok)) {
             j->stop_ns = j->end_ns = h_now_ns();
             return -ECANCELED;
         }
@@ -157,6 +148,7 @@ int main(int argc, char **argv)
 {
     const char *outdir = bench_outdir(argc, argv, CSV_NAME);
     static struct run gathered, grouped;
+    char gather_name[32], group_name[32];
     FILE *csv = NULL;
     int rc;
 
@@ -176,8 +168,10 @@ int main(int argc, char **argv)
         bench_fact(csv, "group_failed_ms", "%.3f", ms_since(&grouped, grouped.failed_ns));
         bench_fact(csv, "group_returned_ms", "%.3f", ms_since(&grouped, grouped.returned_ns));
         bench_csv_columns(csv, "run,task,start_ms,end_ms,stop_ms,status,deaf");
-        write_run(csv, "gather", &gathered);
-        write_run(csv, "group", &grouped);
+        snprintf(gather_name, sizeof(gather_name), "gather%s", bench_series());
+        snprintf(group_name, sizeof(group_name), "group%s", bench_series());
+        write_run(csv, gather_name, &gathered);
+        write_run(csv, group_name, &grouped);
         if (bench_csv_close(csv) != 0)
             rc = -EIO;
     }

@@ -16,8 +16,8 @@
  * Where python3 is installed, plots/python/background.py adds the same two loops written with
  * asyncio: "asyncio sleep(period)" and "asyncio loop.time()" (an absolute schedule).
  *
- * Built a second time with -DBENCH_YOURS against the learner's lesson 06 instead of the
- * reference, it writes OUTDIR/background-yours.csv with the one series "bg_start (yours)".
+ * Built against the learner's lesson 06 too, and run as `bench_background OUTDIR yours`, it
+ * writes OUTDIR/background-yours.csv with the one series "bg_start-yours", and no loop or Python.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -29,14 +29,7 @@
 #include "bench.h"
 #include "clock.h"
 
-#ifdef BENCH_YOURS
-#define CSV_NAME  "background-yours"
-#define BG_SERIES "bg_start (yours)"
-#else
-#define CSV_NAME  "background"
-#define BG_SERIES "bg_start"
-#endif
-
+#define CSV_NAME      "background"
 #define PYTHON_SCRIPT "plots/python/background.py"
 
 #define PERIOD_MS 10
@@ -147,33 +140,31 @@ int main(int argc, char **argv)
     const char *outdir = bench_outdir(argc, argv, CSV_NAME);
     FILE *csv = NULL;
     int rc;
-#ifndef BENCH_YOURS
-    char python[128], args[128];
-    bool have_python = bench_python_version(PYTHON_SCRIPT, python, sizeof(python)) == 0;
-#endif
+    char python[128] = "", args[128], series[64];
+    bool yours, have_python;
 
     if (!outdir)
         return 2;
+    yours = bench_series()[0] != '\0';
+    have_python = !yours && bench_python_version(PYTHON_SCRIPT, python, sizeof(python)) == 0;
+    snprintf(series, sizeof(series), "bg_start%s", bench_series());
     rc = bench_csv_open(&csv, outdir, CSV_NAME);
     if (rc == 0) {
         bench_fact(csv, "reps", "%d", REPS);
         bench_fact(csv, "period_ms", "%d", PERIOD_MS);
         bench_fact(csv, "work_ms", "%d", WORK_MS);
         bench_fact(csv, "ticks", "%d", N_TICKS);
-#ifndef BENCH_YOURS
-        bench_fact(csv, "python", "%s", python);
-#endif
+        if (!yours)
+            bench_fact(csv, "python", "%s", python);
         bench_csv_columns(csv, "series,slot,reps,due_ms,median_start_ms,median_late_ms,"
                                "min_late_ms,max_late_ms");
-        rc = measure(csv, BG_SERIES, run_worker);
-#ifndef BENCH_YOURS
-        if (rc == 0)
+        rc = measure(csv, series, run_worker);
+        if (rc == 0 && !yours)
             rc = measure(csv, "sleep after work", run_sleep_after_work);
         snprintf(args, sizeof(args), "--period-ms %d --work-ms %d --ticks %d --reps %d", PERIOD_MS,
                  WORK_MS, N_TICKS, REPS);
         if (rc == 0 && have_python && bench_python_run(csv, PYTHON_SCRIPT, args) != 0)
             bench_fact(csv, "python_failed", "some Python rows may be missing");
-#endif
         if (bench_csv_close(csv) != 0 && rc == 0)
             rc = -EIO;
     }
