@@ -109,8 +109,7 @@ static create_fn real_create;
 static join_fn real_join;
 static pthread_once_t found = PTHREAD_ONCE_INIT;
 
-/* The C library's function, or a sanitizer's interceptor of it (which must see every call). */
-static void *real_function(const char *name, const char *version)
+void *h_real_function(const char *name, const char *version)
 {
     char wrapper[64];
     void *f;
@@ -125,12 +124,12 @@ static void *real_function(const char *name, const char *version)
 
 static void find_real_functions(void)
 {
-    real_lock = (mutex_fn)real_function("pthread_mutex_lock", NULL);
-    real_unlock = (mutex_fn)real_function("pthread_mutex_unlock", NULL);
-    real_signal = (cond_fn)real_function("pthread_cond_signal", "GLIBC_2.3.2");
-    real_broadcast = (cond_fn)real_function("pthread_cond_broadcast", "GLIBC_2.3.2");
-    real_create = (create_fn)real_function("pthread_create", NULL);
-    real_join = (join_fn)real_function("pthread_join", NULL);
+    real_lock = (mutex_fn)h_real_function("pthread_mutex_lock", NULL);
+    real_unlock = (mutex_fn)h_real_function("pthread_mutex_unlock", NULL);
+    real_signal = (cond_fn)h_real_function("pthread_cond_signal", "GLIBC_2.3.2");
+    real_broadcast = (cond_fn)h_real_function("pthread_cond_broadcast", "GLIBC_2.3.2");
+    real_create = (create_fn)h_real_function("pthread_create", NULL);
+    real_join = (join_fn)h_real_function("pthread_join", NULL);
 }
 
 #define REAL(fn) (pthread_once(&found, find_real_functions), fn)

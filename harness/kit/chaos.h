@@ -37,4 +37,9 @@ void h_chaos_point(void);
 /* For a condition-variable wait: true if this one should wake up for nothing. */
 bool h_chaos_spurious(void);
 
+/* For the stand-ins here and in wake.c: the C library's function name (its symbol version, if
+ * given: glibc keeps an old condition variable beside the current one), or a sanitizer's
+ * interceptor of it, which must see every call. NULL if there is none. */
+void *h_real_function(const char *name, const char *version);
+
 #endif

@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include "wake.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -36,24 +35,11 @@ static timedwait_fn real_timedwait;
 static clockwait_fn real_clockwait;
 static pthread_once_t found = PTHREAD_ONCE_INIT;
 
-static void *real_function(const char *name, const char *version)
-{
-    char wrapper[64];
-    void *f;
-
-    snprintf(wrapper, sizeof(wrapper), "__interceptor_%s", name);
-    if ((f = dlsym(RTLD_DEFAULT, wrapper)) != NULL)
-        return f;
-    if (version && (f = dlvsym(RTLD_NEXT, name, version)) != NULL)
-        return f;
-    return dlsym(RTLD_NEXT, name);
-}
-
 static void find_real_functions(void)
 {
-    real_wait = (wait_fn)real_function("pthread_cond_wait", "GLIBC_2.3.2");
-    real_timedwait = (timedwait_fn)real_function("pthread_cond_timedwait", "GLIBC_2.3.2");
-    real_clockwait = (clockwait_fn)real_function("pthread_cond_clockwait", NULL);
+    real_wait = (wait_fn)h_real_function("pthread_cond_wait", "GLIBC_2.3.2");
+    real_timedwait = (timedwait_fn)h_real_function("pthread_cond_timedwait", "GLIBC_2.3.2");
+    real_clockwait = (clockwait_fn)h_real_function("pthread_cond_clockwait", NULL);
 }
 
 void h_wake_spurious(int every, int ms)
