@@ -316,7 +316,9 @@ check: deps-quiet check-banner $(GRADE) $(LESSON_LISTS) $(LESSON_BINS) $(RACE_BI
 	@mkdir -p $(RESULTS)
 	@$(GRADE) --mode check --json $(RESULTS)/results.json --state $(RESULTS)/results.tsv $(SAN_ARGS) \
 	  $(CHAOS_ARGS) $(if $(T),--only $(T)) $(if $(filter 1,$(V)),-v) \
-	  $(call grade_args,$(IMPL),$(RACE_TC))
+	  $(call grade_args,$(IMPL),$(RACE_TC)); \
+	  rc=$$?; $(if $(filter lessons,$(IMPL)),[ $$rc -gt 1 ] || harness/scripts/progress.sh --next $(PROGRESS_ARGS);) \
+	  exit $$rc
 
 # Says what a first, long build is doing (a second one has nothing to build and says nothing).
 check-banner:
@@ -410,7 +412,10 @@ help:
 	@echo "  make check [L=NN] [T=TEST]  grade your code in lessons/ (writes build/results.json)"
 	@echo "  make hint L=NN       the next hint for lesson NN"
 	@echo "  make watch [L=NN]    grade again whenever you save a file"
-	@echo "  make reset L=NN      restore lesson NN's stub (your version is kept in build/backup/)"
+	@echo "  make check L=NN T=TEST V=1  one test, with all it printed"
+	@echo "  make progress        every lesson: points, last result, changed since, what next"
+	@echo "  make hint L=NN N=K   hint K again"
+	@echo "  make reset L=NN [F=FILE]  restore lesson NN's stub as shipped (yours is kept in backup/)"
 	@echo "  make plots           measure, then draw the charts under plots/"
 	@echo "  make bench           measure only: the CSV files under plots/data/"
 	@echo "  make server [PORT=N] run latencyd, the loopback HTTP server, for curl (Ctrl-C stops)"
@@ -425,7 +430,12 @@ help:
 	@echo "  make SAN=thread|address ...  build with ThreadSanitizer, or ASan + UBSan"
 	@echo "  make valgrind [L=NN] every test under valgrind's memcheck (IMPL=solutions for the reference)"
 	@echo "  make lint | format   clang-format and cppcheck"
-	@echo "  make clean           remove build/"
+	@echo "  make clean           remove build/ (backup/ stays)"
+	@echo
+	@echo "Instructors"
+	@echo "  make gradescope      the autograder zip for Gradescope (no solutions in it)"
+	@echo "  make handout         the student kit, without solutions/ or their history"
+	@echo "  make IMPL=DIR check  grade a student's lesson files kept in DIR/NN-topic/"
 
 # ---- fuzzing latencyd's request parser (clang's libFuzzer) ----
 # The parser is pure (a buffer in, a verdict out), so the fuzzer links ld_http.c alone. A bounded

@@ -37,6 +37,9 @@
 #include "sysinfo.h"
 #include "ui.h"
 
+/* Weak, so that main can tell the list binary (which links no base) from a runnable one. */
+#pragma weak h_sanitized
+
 #ifdef __has_feature
 #if __has_feature(address_sanitizer)
 #define H_ASAN 1
@@ -309,6 +312,16 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && !strcmp(argv[1], "--run"))
         return run_here(argv[2], argc >= 5 && !strcmp(argv[3], "--seed") ? argv[4] : NULL);
+    /* The list binary (the test files alone, for the grader's --manifest) has no runner and no
+     * base in it: say where the runnable binary is rather than jump to address 0. */
+    if (!h_sanitized) {
+        fprintf(stderr,
+                "%s only lists the tests for the grader (--manifest); run the test binary "
+                "of the same name under build/gcc/lessons/ (make check L=NN T=TEST V=1 runs one "
+                "test)\n",
+                argv[0]);
+        return 2;
+    }
     snprintf(self, sizeof(self), "%s", argv[0]);
     lesson = basename(dirname(self));
     if (parse_options(argc, argv, &opt) < 0)
