@@ -92,6 +92,10 @@ int h_limit_of(const struct h_target *t, const struct h_listed *test)
 
     if (scale && atof(scale) > 0)
         ms *= atof(scale);
+    /* The chaos scheduler's delays at every lock and wait cost time in proportion to how often a
+     * test synchronises: a run under it gets the time a sanitizer's build gets (chaos.h). */
+    if (t->seed)
+        ms *= H_CHAOS_SLOW;
     return (int)(ms * (t->slow > 0 ? t->slow : 1));
 }
 

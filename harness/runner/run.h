@@ -52,7 +52,11 @@ struct h_target {
 int h_target_open(struct h_target *t, const char *path);
 void h_target_close(struct h_target *t);
 
-/* The wall-clock limit of test: its own or the default, times t->slow and H_TIMEOUT_SCALE. */
+/* How much longer a test may run under the chaos scheduler (t->seed set). */
+#define H_CHAOS_SLOW 3
+
+/* The wall-clock limit of test: its own or the default, times t->slow and H_TIMEOUT_SCALE, and
+ * H_CHAOS_SLOW under chaos. */
 int h_limit_of(const struct h_target *t, const struct h_listed *test);
 
 /* Lists the tests of t (runs `BIN --manifest`, contained, within 10 s). Returns how many, with

@@ -10,8 +10,10 @@
 #                     case solved are measured, so plots takes seconds)
 
 deploy_cases() {
-	gradescope_cases
+	gradescope_cases &
+	gradescope=$!
 	handout_cases
+	wait "$gradescope"
 }
 
 # unpack ZIP DIR: extract ZIP into DIR, keeping run_autograder's execute bits.
@@ -108,10 +110,30 @@ gradescope_cases() {
 		return
 	fi
 
-	# The three submissions, each in its own copy of the pristine /autograder/.
+	# The three submissions, each in its own copy of the pristine /autograder/, side by side
+	# (each is a build and a grade that mostly waits; one after another they take minutes).
+	pids=""
 	for case in correct partial broken; do
+		submission "$d" "$case" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $pids
+	grep -q 'did not build' "$d/broken/results/results.json" 2>/dev/null &&
+		record ok gradescope broken-says-why "its tests say the lesson did not build" ||
+		record "not ok" gradescope broken-says-why "no 'did not build' in $d/broken/results/results.json"
+	grep -q '01-gather/gather.c  from my work/lab/01-gather/gather.c' "$d/partial/results/results.json" 2>/dev/null &&
+		record ok gradescope partial-files "the output names the files graded" ||
+		record "not ok" gradescope partial-files "no 'from my work/lab/01-gather/gather.c' in $d/partial/results/results.json"
+}
+
+# submission DIR CASE: the submission CASE (correct, partial or broken) in DIR/CASE, a copy of
+# DIR/pristine, graded by its run_autograder; records whether it got the score it should.
+submission() {
+	d=$1 case=$2 p=$1/pristine
+	(
 		root=$d/$case
-		cp -a "$p" "$root" && mkdir -p "$root/submission" "$root/results" || return
+		cp -a "$p" "$root" && mkdir -p "$root/submission" "$root/results" || exit
 		sub=$root/submission
 		case $case in
 		correct) # a zip of the student's whole kit: lessons/ solved, harness/stubs/ as shipped
@@ -121,7 +143,7 @@ gradescope_cases() {
 				(cd "$root/kit-zip" && python3 -c 'import os, sys, zipfile
 with zipfile.ZipFile(sys.argv[1], "w") as z:
     for d, _, fs in os.walk("conclab"):
-        for f in fs: z.write(os.path.join(d, f))' "$sub/my-kit.zip") || return
+        for f in fs: z.write(os.path.join(d, f))' "$sub/my-kit.zip") || exit
 			;;
 		partial) # lessons 01 and 03 in folders of their own, and things to ignore
 			mkdir -p "$sub/my work/lab/01-gather" "$sub/my work/lab/sem" "$sub/__MACOSX"
@@ -144,13 +166,13 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
 		json=$root/results/results.json
 		if [ "$status" -ne 0 ] || [ ! -s "$json" ]; then
 			record "not ok" gradescope "$case" "run_autograder exit $status, results.json missing: see $root/stdout"
-			continue
+			exit
 		fi
 		got=$(results_check "$json")
 		case $got in
 		bad*)
 			record "not ok" gradescope "$case" "results.json: ${got#bad } ($json)"
-			continue
+			exit
 			;;
 		esac
 		score=${got% *} max=${got#* }
@@ -168,13 +190,7 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
 			record "not ok" gradescope "$case" "scores $score/$max, want $want/${full:-?}: see $root/stdout"
 		fi
 		echo "  gradescope $case: $score/$max"
-	done
-	grep -q 'did not build' "$d/broken/results/results.json" 2>/dev/null &&
-		record ok gradescope broken-says-why "its tests say the lesson did not build" ||
-		record "not ok" gradescope broken-says-why "no 'did not build' in $d/broken/results/results.json"
-	grep -q '01-gather/gather.c  from my work/lab/01-gather/gather.c' "$d/partial/results/results.json" 2>/dev/null &&
-		record ok gradescope partial-files "the output names the files graded" ||
-		record "not ok" gradescope partial-files "no 'from my work/lab/01-gather/gather.c' in $d/partial/results/results.json"
+	)
 }
 
 # in_handout LABEL PATTERN MAKE-ARGS...: runs make in the handout, a kit of its own (nothing of

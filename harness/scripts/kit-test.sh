@@ -12,6 +12,8 @@
 #   - the grade cannot be made wrong: a lesson that does not build scores 0 and no other lesson
 #     loses anything, a stale binary is never graded, a lesson that cannot be listed is a
 #     failure, two checks at once both grade right, a test that cannot run here is a SKIP;
+#   - the Gradescope zip grades a correct, a partial and a broken submission right, and in the
+#     student hand-out (no solutions/) check, progress, hint, reset, watch and plots work;
 #   - latencyd links neither CUnit nor libcurl; the code builds with clang too, and is
 #     clang-format clean.
 # Each check is a line "ok" or "not ok" in build/test/results.log; the last line printed is the
@@ -84,68 +86,87 @@ else
 fi
 [ -x "$GRADE" ] || { echo "kit-test: the grader did not build; nothing more to run"; exit 1; }
 
-step "the harness: fixtures that misbehave on purpose, and its unit tests"
-# shellcheck disable=SC2046
-"$GRADE" --mode solution --label harness --log "$LOG" $(harness_lessons) ||
-	record "not ok" harness grader "the grader itself failed"
+# Two streams side by side: the tests mostly wait (a run of them all uses the CPUs less than half
+# the time), and the kit must pass beside a busy machine anyway (make stress runs it beside two
+# CPU hogs). The second stream's output is shown when it is done, whole.
+plain_stream() {
+	step "the harness: fixtures that misbehave on purpose, and its unit tests"
+	# shellcheck disable=SC2046
+	"$GRADE" --mode solution --label harness --log "$LOG" $(harness_lessons) ||
+		record "not ok" harness grader "the grader itself failed"
 
-step "the reference solutions: every test must pass, plainly and under the chaos scheduler"
-grade solutions solution IMPL=solutions -- --chaos 1
+	step "the reference solutions: every test must pass, plainly and under the chaos scheduler"
+	grade solutions solution IMPL=solutions -- --chaos 1
 
-step "the untouched stubs: every graded test must fail"
-grade stubs stub IMPL=lessons
+	step "the untouched stubs: every graded test must fail"
+	grade stubs stub IMPL=lessons
 
-step "the solutions under ThreadSanitizer"
-# shellcheck disable=SC2046
-"$GRADE" --mode solution --label tsan --log "$LOG" --sanitized --slow 3 \
-	$(harness_lessons SAN=thread) || record "not ok" tsan grader "the grader itself failed"
-grade tsan solution IMPL=solutions SAN=thread -- --sanitized --slow 3 --chaos 2
+	step "the kit's wrong solutions: each must lose points"
+	. harness/scripts/kit-test-grades.sh
+	wrong_solutions
+}
 
-step "the solutions under AddressSanitizer + UBSan"
-# shellcheck disable=SC2046
-"$GRADE" --mode solution --label asan --log "$LOG" --sanitized --slow 3 \
-	$(harness_lessons SAN=address) || record "not ok" asan grader "the grader itself failed"
-grade asan solution IMPL=solutions SAN=address -- --sanitized --slow 3 --chaos 3
+sanitizer_stream() {
+	step "the solutions under ThreadSanitizer"
+	# shellcheck disable=SC2046
+	"$GRADE" --mode solution --label tsan --log "$LOG" --sanitized --slow 3 \
+		$(harness_lessons SAN=thread) || record "not ok" tsan grader "the grader itself failed"
+	grade tsan solution IMPL=solutions SAN=thread -- --sanitized --slow 3 --chaos 2
 
-step "the kit's wrong solutions: each must lose points"
-. harness/scripts/kit-test-grades.sh
-wrong_solutions
+	step "the solutions under AddressSanitizer + UBSan"
+	# shellcheck disable=SC2046
+	"$GRADE" --mode solution --label asan --log "$LOG" --sanitized --slow 3 \
+		$(harness_lessons SAN=address) || record "not ok" asan grader "the grader itself failed"
+	grade asan solution IMPL=solutions SAN=address -- --sanitized --slow 3 --chaos 3
 
-step "grades that cannot be made wrong"
-grade_cases
+	step "grades that cannot be made wrong"
+	. harness/scripts/kit-test-grades.sh
+	grade_cases
 
-step "latencyd stands alone"
-latencyd=$(mk -s print-latencyd)
-if [ -x "$latencyd" ] && ! ldd "$latencyd" | grep -E -q 'libcunit|libcurl'; then
-	record ok latencyd links "neither CUnit nor libcurl"
-else
-	record "not ok" latencyd links "$latencyd is missing or links CUnit or libcurl: $(ldd "$latencyd" 2>&1 | grep -E 'cunit|curl' | tr '\n' ' ')"
-fi
+	step "latencyd stands alone"
+	latencyd=$(mk -s print-latencyd)
+	if [ -x "$latencyd" ] && ! ldd "$latencyd" | grep -E -q 'libcunit|libcurl'; then
+		record ok latencyd links "neither CUnit nor libcurl"
+	else
+		record "not ok" latencyd links "$latencyd is missing or links CUnit or libcurl: $(ldd "$latencyd" 2>&1 | grep -E 'cunit|curl' | tr '\n' ' ')"
+	fi
 
-# ---- latencyd under clang: its tests under clang's UBSan, a short fuzz of its request parser ----
-# clang's UBSan flags what gcc's does not (NULL + 0, for one). The fuzz is bounded (FUZZ_SECONDS,
-# 30 by default) and needs clang's libFuzzer: `harness/scripts/deps.sh fuzz` installs it.
-step "latencyd under clang's AddressSanitizer + UBSan, and ${FUZZ_SECONDS:-30} s of fuzzing its parser"
-if mk -j2 IMPL=solutions SAN=address CC=clang harness-tests >"$T/build-clang-asan.log" 2>&1; then
-	record ok build clang-asan-latencyd ""
-	lessons=""
-	for bin in $(mk -s SAN=address CC=clang print-harness-tests); do
-		case "$(basename "$bin")" in test_latencyd*) lessons="$lessons --lesson harness/$(basename "$bin") - $bin -" ;; esac
-	done
-	# shellcheck disable=SC2086
-	"$GRADE" --mode solution --label clang-ubsan --log "$LOG" --sanitized --slow 3 $lessons ||
-		record "not ok" clang-ubsan grader "the grader itself failed"
-else
-	record "not ok" build clang-asan-latencyd "does not build: see $T/build-clang-asan.log"
-	tail -n 20 "$T/build-clang-asan.log"
-fi
-if mk fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}" >"$T/fuzz.log" 2>&1; then
-	record ok fuzz http-parser ""
-	tail -n 1 "$T/fuzz.log"
-else
-	record "not ok" fuzz http-parser "$(tail -n 1 "$T/fuzz.log") (see $T/fuzz.log)"
-	tail -n 8 "$T/fuzz.log"
-fi
+	# ---- latencyd under clang: its tests under clang's UBSan, a short fuzz of its request parser ----
+	# clang's UBSan flags what gcc's does not (NULL + 0, for one). The fuzz is bounded (FUZZ_SECONDS,
+	# 30 by default) and needs clang's libFuzzer: `harness/scripts/deps.sh fuzz` installs it.
+	step "latencyd under clang's AddressSanitizer + UBSan, and ${FUZZ_SECONDS:-30} s of fuzzing its parser"
+	if mk -j2 IMPL=solutions SAN=address CC=clang harness-tests >"$T/build-clang-asan.log" 2>&1; then
+		record ok build clang-asan-latencyd ""
+		lessons=""
+		for bin in $(mk -s SAN=address CC=clang print-harness-tests); do
+			case "$(basename "$bin")" in test_latencyd*) lessons="$lessons --lesson harness/$(basename "$bin") - $bin -" ;; esac
+		done
+		# shellcheck disable=SC2086
+		"$GRADE" --mode solution --label clang-ubsan --log "$LOG" --sanitized --slow 3 $lessons ||
+			record "not ok" clang-ubsan grader "the grader itself failed"
+	else
+		record "not ok" build clang-asan-latencyd "does not build: see $T/build-clang-asan.log"
+		tail -n 20 "$T/build-clang-asan.log"
+	fi
+	if mk fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}" >"$T/fuzz.log" 2>&1; then
+		record ok fuzz http-parser ""
+		tail -n 1 "$T/fuzz.log"
+	else
+		record "not ok" fuzz http-parser "$(tail -n 1 "$T/fuzz.log") (see $T/fuzz.log)"
+		tail -n 8 "$T/fuzz.log"
+	fi
+}
+
+echo "(the sanitizer passes, the grade cases and latencyd's run beside the others: their output follows theirs)"
+sanitizer_stream >"$T/sanitizer-stream.out" 2>&1 &
+sanitizers=$!
+plain_stream
+wait "$sanitizers"
+cat "$T/sanitizer-stream.out"
+
+step "the kit handed out: a Gradescope zip grading three submissions, and the student hand-out"
+. harness/scripts/kit-test-deploy.sh
+deploy_cases
 
 step "the lessons' headers: no two define the same thing"
 # One program that includes every lesson's header (and lessons/common/) must compile: a type
