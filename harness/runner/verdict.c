@@ -141,14 +141,13 @@ void h_judge(struct h_outcome *o, const struct h_records *rec, const struct h_sc
         size_t printed = o->output_len + o->output_dropped;
 
         o->verdict = H_TIMEOUT;
-        timeout_message(o, timeout_ms, cpu_at_timeout_ns, running_at_timeout);
-        if (printed > (1u << 20)) { /* what kept it busy may be printing, not waiting */
-            size_t len = strlen(o->message);
-
-            snprintf(o->message + len, sizeof(o->message) - len,
-                     " It printed %.1f MB meanwhile: is something printing in a loop?",
-                     (double)printed / (1 << 20));
-        }
+        if (printed > (1u << 20)) /* what kept it busy was printing: no guess about waits */
+            snprintf(o->message, sizeof(o->message),
+                     "no result after %.1f s, and it printed %.1f MB meanwhile: is something "
+                     "printing in a loop?",
+                     timeout_ms / 1000.0, (double)printed / (1 << 20));
+        else
+            timeout_message(o, timeout_ms, cpu_at_timeout_ns, running_at_timeout);
     } else if (WIFSIGNALED(status)) {
         o->verdict = H_CRASH;
         snprintf(o->message, sizeof(o->message), "killed by %s", signal_name(WTERMSIG(status)));

@@ -191,6 +191,18 @@ static void fixture_floods_output(void)
     H_ASSERT_EQ(1, 2);
 }
 
+/* Prints until the runner stops it: the TIMEOUT must say it was printing, not guess at a
+ * deadlock (a learner's pool that floods stdout was once told to look for one). */
+static void fixture_prints_forever(void)
+{
+    char line[100];
+
+    memset(line, 'y', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    for (;;)
+        puts(line);
+}
+
 /* As root, the runner must not run tests as root: the process limit would not hold, and test
  * code could change anything on the machine. */
 static void fixture_runs_unprivileged(void)
@@ -237,6 +249,8 @@ const struct h_suite h_suite = {
             { H_TEST(fixture_escapes_group, 1), .expect = H_FAIL, .expect_text = "left 1 process" },
             { H_TEST(fixture_no_orphans_survive, 1) },
             { H_TEST(fixture_floods_output, 1), .expect = H_FAIL, .expect_text = "want 2" },
+            { H_TEST(fixture_prints_forever, 1), .timeout_ms = SHORT_LIMIT_MS, .expect = H_TIMEOUT,
+              .expect_text = "printing in a loop" },
             { H_TEST(fixture_fatal_stops_test, 1), .expect = H_FAIL,
               .expect_text = "stopped here" },
             { H_TEST(fixture_runs_unprivileged, 1) },

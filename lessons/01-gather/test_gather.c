@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "call.h"
 #include "check.h"
 #include "clock.h"
 #include "gather.h"
@@ -66,6 +67,48 @@ static void make_tasks(size_t n, int (*ms_of)(size_t i, size_t n))
     memset(results, GARBAGE, sizeof(results));
 }
 
+/* run_gather on a call of its own, awaited for at most limit_ms (five times that under a
+ * sanitizer). A gather that runs its tasks one after another (a join inside the loop that creates
+ * the threads) takes the sum of the tasks and would end as a bare TIMEOUT that reads like a
+ * deadlock; this fails saying what the trace saw instead. Returns run_gather's result. */
+struct gather_call {
+    struct h_call call; /* first: a gather_call is a call */
+    size_t n;
+    int rc;
+};
+
+static void gather_call_fn(struct h_call *c)
+{
+    struct gather_call *g = (struct gather_call *)c;
+
+    g->rc = run_gather(tasks, g->n, results);
+}
+
+static int run_gather_within(size_t n, int64_t limit_ms)
+{
+    static struct gather_call g; /* static: a call that never returns keeps it for good */
+    int running, peak;
+    size_t begun;
+
+    g = (struct gather_call){ .n = n };
+    H_ASSERT_RC_FATAL(h_call_start(&g.call, gather_call_fn), 0);
+    if (h_call_wait(&g.call, h_sanitized() ? 5 * limit_ms : limit_ms)) {
+        h_call_join(&g.call);
+        return g.rc;
+    }
+    running = h_trace_running(trace);
+    peak = h_trace_peak(trace);
+    begun = h_trace_count(trace);
+    H_ASSERT_FATAL(false,
+                   "run_gather of %zu tasks had not returned after %.1f s: %zu had started (%d "
+                   "still running), and at most %d ever ran at the same time%s",
+                   n, (h_sanitized() ? 5 : 1) * limit_ms / 1e3, begun, running, peak,
+                   peak <= 1 && begun > 1 ? ": one after another, as if each thread were joined "
+                                            "in the loop that creates them"
+                                          : "");
+    return -ETIMEDOUT; /* not reached: the failure above is fatal */
+}
+
 static int ms_100(size_t i, size_t n)
 {
     (void)i, (void)n;
@@ -93,10 +136,20 @@ static int ms_mixed(size_t i, size_t n)
 /* Every result as a successful task i would leave it; stops at the first wrong slot. */
 static void check_results(size_t n)
 {
+    struct task_result fill;
+
+    memset(&fill, GARBAGE, sizeof(fill));
     for (size_t i = 0; i < n; i++) {
         int want_status = sleepers[i].status;
         long want_value = want_status ? 0 : value_of((int)i);
 
+        if (results[i].status == fill.status && results[i].value == fill.value) {
+            H_ASSERT(false,
+                     "results[%zu] was never written (it still holds the bytes the test filled "
+                     "it with), want {status %d, value %ld}",
+                     i, want_status, want_value);
+            return;
+        }
         if (!H_ASSERT(results[i].status == want_status && results[i].value == want_value,
                       "results[%zu] is {status %d, value %ld}, want {status %d, value %ld}%s", i,
                       results[i].status, results[i].value, want_status, want_value,
@@ -170,7 +223,8 @@ static void gather_runs_all_at_once(void)
     make_tasks(16, ms_100);
     for (size_t i = 0; i < 16; i++)
         sleepers[i].meet = 16; /* however slow thread creation is today: see workload.h */
-    H_ASSERT_RC_FATAL(run_gather(tasks, 16, results), 0);
+    /* 100 ms each, and a hold of at most 300 ms while fewer than 16 run: ideally 0.1 s. */
+    H_ASSERT_RC_FATAL(run_gather_within(16, 2000), 0);
     H_ASSERT_EQ(h_trace_peak(trace), 16);
     H_ASSERT_EQ(h_trace_threads(trace), 16);
     H_ASSERT(h_trace_pids(trace) == 1, "the tasks ran in %d processes, want threads of this one",
@@ -282,7 +336,7 @@ static int ms_50(size_t i, size_t n)
 static void gather_many_tasks(void)
 {
     make_tasks(MAX_TASKS, ms_50);
-    H_ASSERT_RC_FATAL(run_gather(tasks, MAX_TASKS, results), 0);
+    H_ASSERT_RC_FATAL(run_gather_within(MAX_TASKS, 3000), 0); /* ideally 0.05 s */
     check_results(MAX_TASKS);
     check_each_ran_once(MAX_TASKS);
     /* Creating 300 threads takes milliseconds, each task 50 ms: most overlap. (Not so under a

@@ -280,7 +280,9 @@ void ppool_replaces_killed_worker(void)
     reset_items(30);
     H_ASSERT_RC_FATAL(watched_map(p, sleep_1ms_item, 30), 0);
     victim = trace->spans[0].pid;
-    H_ASSERT_RC_FATAL(kill(victim, SIGKILL), 0);
+    /* kill returns -1 and sets errno: say that errno, not what -1 would mean as a result. */
+    H_ASSERT_FATAL(kill(victim, SIGKILL) == 0, "kill(worker %d, SIGKILL) failed: %s", (int)victim,
+                   strerror(errno));
     deadline = h_deadline_ms(2000);
     while (!is_gone(victim) && h_ms_left(deadline) > 0)
         h_sleep_ms(1);
@@ -367,7 +369,12 @@ void ppool_no_fd_leaks(void)
     reset_items(64);
     H_ASSERT_RC(ppool_map(p, fd_item, in, out, status, 64), 0);
     for (int i = 0; i < 64; i++) {
-        if (!H_ASSERT(status[i] == 0 && out[i] >= 0 && out[i] / 1000 <= 2,
+        if (!H_ASSERT(status[i] == 0 && out[i] >= 0,
+                      "item %d: status %s, out %ld, want status 0 and the worker's count of its "
+                      "descriptors",
+                      i, h_errname(status[i]), out[i]))
+            break;
+        if (!H_ASSERT(out[i] / 1000 <= 2,
                       "a worker holds %ld of the pool's descriptors, want its own 2: close the "
                       "other workers' pipes, and the parent's ends of its own",
                       out[i] / 1000))
