@@ -208,6 +208,8 @@ $(1)_$(2)_$(3)_OBJ := $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_$(2)_SRC) $(COMM
 $(1)_$(2)_$(3)_BIN := $(call impl_out,$(2),$(3))/$(1)/$$($(1)_NAME)
 $(1)_$(2)_$(3)_BENCH := $$(patsubst lessons/$(1)/%.c,$(call impl_out,$(2),$(3))/$(1)/%,\
                      $$(wildcard lessons/$(1)/bench_*.c))
+ALL_OBJS += $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_TESTS) $$(wildcard lessons/$(1)/bench_*.c)) \
+            $$($(1)_$(2)_$(3)_OBJ)
 
 $$($(1)_$(2)_$(3)_BIN): $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_TESTS)) $$($(1)_$(2)_$(3)_OBJ) \
                    $$(call TEST_LINK,$(BUILD)/$(3)) Makefile
@@ -453,9 +455,10 @@ $(FUZZ_BIN): harness/test/fuzz_http.c harness/latencyd/ld_http.c harness/latency
 fuzz: $(FUZZ_BIN)
 	@harness/test/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(BUILD)/fuzz
 
-# The dependency files of every toolchain this run may build (the race pass's too): each object
-# remade when a header it includes changes.
--include $(shell find $(addprefix $(BUILD)/,$(TOOLCHAINS)) -name '*.d' 2>/dev/null)
+# The dependency files of the objects this run may build (the race pass's too), each beside its
+# object: an object is remade when a header it includes changes.
+ALL_OBJS += $(foreach tc,$(TOOLCHAINS),$(call objs,$(BUILD)/$(tc),$(wildcard harness/*/*.c)))
+-include $(wildcard $(sort $(ALL_OBJS:.o=.d)))
 
 # ---- handing the kit out: make gradescope, make handout, make progress ----
 # Neither copies solutions/ or harness/wrong/ (kit-copy.sh). GRADESCOPE_ZIP and HANDOUT say
