@@ -34,7 +34,8 @@ struct h_wake_stats {
 /* From now on, every `every`-th wait (1: all of them) sleeps delay_ms with its mutex released,
  * takes the mutex back and returns 0 without having been signalled; every 0 switches that off
  * (waits are then only counted). A timed wait woken this way returns 0 even if its deadline has
- * passed meanwhile, as a real one may. */
+ * passed meanwhile, as a real one may; one whose deadline had passed before it began is never
+ * woken for nothing (it times out at once), so that a loop that ends on ETIMEDOUT does end. */
 void h_wake_spurious(int every, int delay_ms);
 
 /* Zeroes the counts. */
