@@ -30,6 +30,7 @@
 static atomic_bool on;
 static uint64_t seed;
 static atomic_uint threads_seen;
+static atomic_uint creates_returned;
 static atomic_int slow_tid;
 static _Thread_local uint64_t state; /* this thread's generator; 0 until its first draw */
 static _Thread_local int in_chaos;   /* a stand-in called from inside chaos (sleeping) */
@@ -167,8 +168,14 @@ int pthread_create(pthread_t *restrict t, const pthread_attr_t *restrict attr,
 
     h_chaos_point();
     rc = REAL(real_create) ? real_create(t, attr, start, arg) : ENOSYS;
+    atomic_fetch_add(&creates_returned, 1);
     h_chaos_point(); /* the new thread may run first, or much later */
     return rc;
+}
+
+unsigned h_creates_returned(void)
+{
+    return atomic_load(&creates_returned);
 }
 
 int pthread_join(pthread_t t, void **result)

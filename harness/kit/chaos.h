@@ -37,6 +37,10 @@ void h_chaos_point(void);
 /* For a condition-variable wait: true if this one should wake up for nothing. */
 bool h_chaos_spurious(void);
 
+/* How many pthread_create calls in this process have returned, whatever they returned (chaos on
+ * or off): a test can hold its tasks until the executor has made the threads it meant to. */
+unsigned h_creates_returned(void);
+
 /* For the stand-ins here and in wake.c: the C library's function name (its symbol version, if
  * given: glibc keeps an old condition variable beside the current one), or a sanitizer's
  * interceptor of it, which must see every call. NULL if there is none. */

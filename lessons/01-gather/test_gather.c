@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "chaos.h"
 #include "check.h"
 #include "clock.h"
 #include "gather.h"
@@ -26,7 +27,8 @@ struct sleeper {
     int index;
     int ms;
     int status;
-    int meet; /* 0, or hold until that many tasks run at once (h_io_work_meeting) */
+    int meet;         /* 0, or hold until that many tasks run at once (h_io_work_meeting) */
+    unsigned creates; /* 0, or hold (up to 2 s) until h_creates_returned() reaches it */
 };
 
 static struct h_trace *trace;
@@ -43,7 +45,10 @@ static long value_of(int index)
 static int sleeper_fn(void *arg, long *value)
 {
     const struct sleeper *s = arg;
+    int64_t deadline = h_deadline_ms(2000);
 
+    while (s->creates && h_creates_returned() < s->creates && h_ms_left(deadline) > 0)
+        h_sleep_ms(1);
     if (s->meet)
         h_io_work_meeting(trace, s->index, s->ms, s->meet, 300);
     else
@@ -356,7 +361,11 @@ static void gather_reports_thread_failure(void)
         return;
     }
     H_ASSERT_RC_FATAL(rc, 0);
-    /* Room for 4 threads: the 5th pthread_create fails with EAGAIN. */
+    /* Room for 4 threads: the 5th pthread_create fails with EAGAIN, if the first 4 are still
+     * alive then. Where creating a thread is slow (a sanitizer, a busy machine) a 30 ms task
+     * could end first and make room, so each task holds until the 5th create has returned. */
+    for (size_t i = 0; i < 10; i++)
+        sleepers[i].creates = h_creates_returned() + 5;
     H_ASSERT_RC(run_gather(tasks, 10, results), -EAGAIN);
     for (size_t i = 0; i < 10; i++) {
         int ran = i < 4;
