@@ -106,7 +106,7 @@ plain_stream() {
 	wrong_solutions
 }
 
-sanitizer_stream() {
+second_stream() {
 	step "the solutions under ThreadSanitizer"
 	# shellcheck disable=SC2046
 	"$GRADE" --mode solution --label tsan --log "$LOG" --sanitized --slow 3 \
@@ -155,18 +155,18 @@ sanitizer_stream() {
 		record "not ok" fuzz http-parser "$(tail -n 1 "$T/fuzz.log") (see $T/fuzz.log)"
 		tail -n 8 "$T/fuzz.log"
 	fi
+
+	step "the kit handed out: a Gradescope zip grading three submissions, and the student hand-out"
+	. harness/scripts/kit-test-deploy.sh
+	deploy_cases
 }
 
-echo "(the sanitizer passes, the grade cases and latencyd's run beside the others: their output follows theirs)"
-sanitizer_stream >"$T/sanitizer-stream.out" 2>&1 &
+echo "(the sanitizer passes, the grade cases, latencyd's checks and the hand-out run beside these: their output follows)"
+second_stream >"$T/second-stream.out" 2>&1 &
 sanitizers=$!
 plain_stream
 wait "$sanitizers"
-cat "$T/sanitizer-stream.out"
-
-step "the kit handed out: a Gradescope zip grading three submissions, and the student hand-out"
-. harness/scripts/kit-test-deploy.sh
-deploy_cases
+cat "$T/second-stream.out"
 
 step "the lessons' headers: no two define the same thing"
 # One program that includes every lesson's header (and lessons/common/) must compile: a type
