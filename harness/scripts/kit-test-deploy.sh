@@ -244,6 +244,7 @@ handout_cases() {
 	in_handout progress-stale '^03-semaphore .*stale' progress
 
 	in_handout hint '^## Hint 1' hint L=01
+	in_handout test-says-no-solutions 'this copy has none \(a hand-out\)' test
 	in_handout hint-again '^## Hint 1' hint L=01 N=1
 
 	# reset after the learner's own commit: the stub as shipped comes back, their file is kept.

@@ -25,6 +25,10 @@ T=$BUILD/test
 LOG=$T/results.log
 start=$(date +%s)
 
+if [ ! -d solutions ]; then
+	echo "make test checks the kit against its reference solutions, and this copy has none (a hand-out): make check grades your lessons" >&2
+	exit 2
+fi
 mkdir -p "$T" && : >"$LOG" || exit 2
 
 elapsed() { echo $(($(date +%s) - start)); }
