@@ -21,6 +21,10 @@
 set -u
 BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
+# The reference solutions run under the chaos scheduler with seeds CHAOS_SEED (plain build),
+# CHAOS_SEED + 1 (ThreadSanitizer) and + 2 (AddressSanitizer); make stress gives each run its own.
+CHAOS_SEED=${CHAOS_SEED:-1}
+case $CHAOS_SEED in '' | *[!0-9]*) echo "kit-test: CHAOS_SEED must be a number" >&2 && exit 2 ;; esac
 T=$BUILD/test
 LOG=$T/results.log
 start=$(date +%s)
@@ -100,7 +104,7 @@ plain_stream() {
 		record "not ok" harness grader "the grader itself failed"
 
 	step "the reference solutions: every test must pass, plainly and under the chaos scheduler"
-	grade solutions solution IMPL=solutions -- --chaos 1
+	grade solutions solution IMPL=solutions -- --chaos "$CHAOS_SEED"
 
 	step "the untouched stubs: every graded test must fail"
 	grade stubs stub IMPL=lessons
@@ -115,13 +119,13 @@ second_stream() {
 	# shellcheck disable=SC2046
 	"$GRADE" --mode solution --label tsan --log "$LOG" --sanitized --slow 3 \
 		$(harness_lessons SAN=thread) || record "not ok" tsan grader "the grader itself failed"
-	grade tsan solution IMPL=solutions SAN=thread -- --sanitized --slow 3 --chaos 2
+	grade tsan solution IMPL=solutions SAN=thread -- --sanitized --slow 3 --chaos $((CHAOS_SEED + 1))
 
 	step "the solutions under AddressSanitizer + UBSan"
 	# shellcheck disable=SC2046
 	"$GRADE" --mode solution --label asan --log "$LOG" --sanitized --slow 3 \
 		$(harness_lessons SAN=address) || record "not ok" asan grader "the grader itself failed"
-	grade asan solution IMPL=solutions SAN=address -- --sanitized --slow 3 --chaos 3
+	grade asan solution IMPL=solutions SAN=address -- --sanitized --slow 3 --chaos $((CHAOS_SEED + 2))
 
 	step "grades that cannot be made wrong"
 	. harness/scripts/kit-test-grades.sh
