@@ -44,13 +44,13 @@ grade_wrong() {
 	done
 	pids=""
 	for half in 1 2; do
-		dirs=$([ $half = 1 ] && echo "$odd" || echo "$even")
+		part=$([ $half = 1 ] && echo "$odd" || echo "$even") # not dirs: the caller's (no locals in sh)
 		rm -f "$T/wrong-$label-$half.tsv"
-		[ -n "$dirs" ] || continue
+		[ -n "$part" ] || continue
 		# shellcheck disable=SC2046,SC2086
 		H_TIMEOUT_SCALE=0.34 timeout 900 "$GRADE" --mode check --first-failure \
 			$([ "$race" = 1 ] && echo "--chaos 7") --state "$T/wrong-$label-$half.tsv" \
-			$(mk -s WRONG_IMPLS="$dirs" WRONG_RACE="$wr" print-wrong-args) \
+			$(mk -s WRONG_IMPLS="$part" WRONG_RACE="$wr" print-wrong-args) \
 			>"$T/wrong-$label-$half.log" 2>&1 &
 		pids="$pids $!"
 	done
@@ -103,6 +103,11 @@ wrong_solutions() {
 			record "not ok" wrong "${name#wrong-}" "got full marks: its mistake is no longer caught; see $T/wrong-*.log"
 		fi
 	done
+	# Every wrong solution has its line: a step that quietly judged fewer would prove less.
+	want=$(find harness/wrong -name '*.c' -path 'harness/wrong/[0-9][0-9]-*' | wc -l)
+	got=$(awk -F '\t' '$2 == "wrong"' "$LOG" | wc -l)
+	[ "$got" -eq "$want" ] ||
+		record "not ok" wrong count "$got verdicts for $want wrong solutions"
 }
 
 # expect LABEL WHAT FILE PATTERN: ok if FILE holds a line matching the extended regex PATTERN.
