@@ -11,7 +11,7 @@
 # learners never need it. --quiet: say nothing when everything is there.
 set -u
 
-packages="make gcc clang libc6-dev pkg-config libcurl4-openssl-dev libcunit1-dev gnuplot-nox"
+packages="make gcc clang libc6-dev pkg-config libcurl4-openssl-dev libcunit1-dev gnuplot-nox patch"
 fuzz=false
 quiet=false
 for arg in "$@"; do
@@ -29,6 +29,7 @@ command -v gcc >/dev/null 2>&1 || need gcc
 command -v clang >/dev/null 2>&1 || need clang
 command -v pkg-config >/dev/null 2>&1 || need pkg-config
 command -v gnuplot >/dev/null 2>&1 || need gnuplot-nox
+command -v patch >/dev/null 2>&1 || need patch # make test: most wrong solutions are patches
 [ -e /usr/include/pthread.h ] || need libc6-dev
 if command -v pkg-config >/dev/null 2>&1; then
 	pkg-config --exists libcurl || need libcurl4-openssl-dev

@@ -5,10 +5,16 @@
 # files under test (IMPL=DIR takes every file it lacks from solutions/), so a case costs a
 # compile of one file and a link, not a build of the kit.
 
-# scratch NAME LESSON FILE SOURCE: makes $T/impl/NAME/LESSON/FILE, a copy of SOURCE; prints the dir.
+# scratch NAME LESSON FILE SOURCE: makes $T/impl/NAME/LESSON/FILE, a copy of SOURCE, or if SOURCE
+# is a .patch, solutions/LESSON/FILE with it applied; prints the dir (nothing if it cannot).
 scratch() {
 	dir=$T/impl/$1
-	rm -rf "$dir" && mkdir -p "$dir/$2" && cp "$4" "$dir/$2/$3" && echo "$dir"
+	rm -rf "$dir" && mkdir -p "$dir/$2" || return 1
+	case $4 in
+	*.patch) patch -s -f -r - -o "$dir/$2/$3" "solutions/$2/$3" "$4" >/dev/null 2>&1 || return 1 ;;
+	*) cp "$4" "$dir/$2/$3" || return 1 ;;
+	esac
+	echo "$dir"
 }
 
 # learner_file LESSON NAME: which of the lesson's learner files the wrong solution NAME replaces:
@@ -59,7 +65,8 @@ grade_wrong() {
 	cat "$T/wrong-$label-1.tsv" "$T/wrong-$label-2.tsv" >"$T/wrong-$label.tsv" 2>/dev/null
 }
 
-# Every harness/wrong/LESSON/NAME.c is a mistake learners make; graded in place of its learner
+# Every harness/wrong/LESSON/NAME.c (or NAME.patch, the mistake as a change to the reference
+# solution) is a mistake learners make; graded in place of its learner
 # file as make check grades, it must lose points. Time limits are cut to a third (one that
 # hangs costs seconds, not minutes), and the grader stops each at the first test that catches
 # it. Most are caught by a plain run; those that get through are graded again as make check
@@ -67,15 +74,19 @@ grade_wrong() {
 # would triple the time for the same verdicts).
 wrong_solutions() {
 	dirs=""
-	for f in harness/wrong/[0-9][0-9]-*/*.c; do
+	for f in harness/wrong/[0-9][0-9]-*/*.c harness/wrong/[0-9][0-9]-*/*.patch; do
 		[ -e "$f" ] || continue
-		lesson=$(basename "$(dirname "$f")") name=$(basename "$f" .c)
+		lesson=$(basename "$(dirname "$f")") name=$(basename "${f%.*}")
 		file=$(learner_file "$lesson" "$name")
 		if [ -z "$file" ]; then
 			record "not ok" wrong "$lesson/$name" "which file does it replace? name it <file>-<mistake>.c"
 			continue
 		fi
-		dirs="$dirs $(scratch "wrong-$lesson-$name" "$lesson" "$file" "$f")"
+		if ! dir=$(scratch "wrong-$lesson-$name" "$lesson" "$file" "$f") || [ -z "$dir" ]; then
+			record "not ok" wrong "$lesson/$name" "does not apply to solutions/$lesson/$file any more: remake it (see harness/wrong/README.md)"
+			continue
+		fi
+		dirs="$dirs $dir"
 	done
 	[ -n "$dirs" ] || return 0
 	# shellcheck disable=SC2086
@@ -104,7 +115,7 @@ wrong_solutions() {
 		fi
 	done
 	# Every wrong solution has its line: a step that quietly judged fewer would prove less.
-	want=$(find harness/wrong -name '*.c' -path 'harness/wrong/[0-9][0-9]-*' | wc -l)
+	want=$(find harness/wrong -path 'harness/wrong/[0-9][0-9]-*' \( -name '*.c' -o -name '*.patch' \) | wc -l)
 	got=$(awk -F '\t' '$2 == "wrong"' "$LOG" | wc -l)
 	[ "$got" -eq "$want" ] ||
 		record "not ok" wrong count "$got verdicts for $want wrong solutions"
