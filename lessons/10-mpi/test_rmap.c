@@ -17,8 +17,7 @@
 #define JOB_MS     4000 /* a job takes about half a second; one that hangs is stopped here */
 #define SKEW_ITEMS 48   /* a quarter of them cost 20 ms each: 240 ms of work in all */
 #define SKEW_SLACK 1.5  /* the dynamic map's busiest worker may do this much over the ideal */
-#define SKEW_RATIO 2.0  /* and must finish at least this many times sooner than static (3x ideal)  \
-                         */
+#define SKEW_RATIO 2.0  /* and do this many times less than static's busiest (ideal: 3x) */
 
 /* A job: what the test names, with defaults for the rest (see run). */
 #define JOB(...) ((struct job){ __VA_ARGS__ })
