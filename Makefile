@@ -127,13 +127,14 @@ $(foreach tc,$(TOOLCHAINS),$(eval $(call harness_rule,$(tc))))
 # build of it is ever graded.
 lesson_of = $(notdir $(patsubst %/,%,$(dir $<)))
 lesson_inc = -Ilessons/$(lesson_of) -Ilessons/common \
-             $(if $(filter test_% bench_%,$(notdir $<)),$(KIT_VIEW) $(INC_bench))
-is_learner = $(if $(filter harness/% test_% bench_%,$< $(notdir $<)),,$(filter-out common,$(lesson_of)))
+             $(if $(filter test_% bench_% prog_%,$(notdir $<)),$(KIT_VIEW) $(INC_bench)) \
+             $(PKG_CFLAGS_$(lesson_of))
+is_learner = $(if $(filter harness/% test_% bench_% prog_%,$< $(notdir $<)),,$(filter-out common,$(lesson_of)))
 fence = $(if $(is_learner),&& { bad=$$(tr -s ' \\' '\n\n' <$(@:.o=.d) | sed -n 's/:*$$//; /\.h$$/p' | \
           grep -v -E '^(/|lessons/$(lesson_of)/[^/]+$$|lessons/common/[^/]+$$)' | sort -u); \
           [ -z "$$bad" ] || { echo "$<: lesson code may include only its lesson's headers and \
           those of lessons/common/; not $$bad" >&2; rm -f $@; $(drop_bins) false; }; })
-drop_bins = $(if $(is_learner),find $(@D) -maxdepth 1 -type f \( -name 'test_*' -o -name 'bench_*' \) \
+drop_bins = $(if $(is_learner),find $(@D) -maxdepth 1 -type f \( -name 'test_*' -o -name 'bench_*' -o -name 'prog_*' \) \
               ! -name '*.*' -delete; $(if $(SOFT),exit 0;))
 
 define lesson_rule
@@ -195,11 +196,23 @@ COMMON_SRC := $(wildcard lessons/common/*.c)
 impl_dir = $(patsubst %/,%,$(1))
 impl_out = $(BUILD)/$(2)/$(subst ..,__,$(call impl_dir,$(1)))
 
-# lesson_rules(lesson, impl, toolchain): the test binary and benchmarks of lesson built against
-# impl with toolchain.
+# A lesson that needs a library besides libcurl and CUnit names its pkg-config modules in
+# lessons/NN-topic/pkgs, one a line: that lesson's files alone (its tests, benchmarks, programs
+# and the code under test) are compiled and linked with them.
+lesson_pkgs = $(strip $(shell cat lessons/$(1)/pkgs 2>/dev/null))
+LESSON_PKGS := $(sort $(foreach l,$(ALL_LESSONS),$(call lesson_pkgs,$(l))))
+$(foreach l,$(ALL_LESSONS),$(if $(call lesson_pkgs,$(l)),\
+  $(eval PKG_CFLAGS_$(l) := $(shell pkg-config --cflags $(call lesson_pkgs,$(l)) 2>/dev/null))\
+  $(eval PKG_LIBS_$(l) := $(shell pkg-config --libs $(call lesson_pkgs,$(l)) 2>/dev/null))))
+
+# lesson_rules(lesson, impl, toolchain): the test binary, benchmarks and programs of lesson built
+# against impl with toolchain. A program, lessons/NN-topic/prog_name.c, is a main of its own that
+# the tests run as a separate process (a launcher such as mpirun starts it): it is linked with
+# the code under test and harness/base only, and built beside the test binary, which finds it
+# there.
 define lesson_rules
 $(1)_TESTS := $$(sort $$(wildcard lessons/$(1)/test_*.c))
-$(1)_FILES := $$(filter-out test_% bench_%,$$(notdir $$(wildcard lessons/$(1)/*.c)))
+$(1)_FILES := $$(filter-out test_% bench_% prog_%,$$(notdir $$(wildcard lessons/$(1)/*.c)))
 $(1)_NAME := $$(if $$($(1)_TESTS),$$(basename $$(notdir $$(firstword $$($(1)_TESTS)))),test_missing)
 $(1)_LIST := $(PLAIN)/list/$(1)/$$($(1)_NAME)
 $(1)_$(2)_SRC := $$(foreach f,$$($(1)_FILES),$$(firstword $$(wildcard $(call impl_dir,$(2))/$(1)/$$(f)) \
@@ -208,15 +221,21 @@ $(1)_$(2)_$(3)_OBJ := $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_$(2)_SRC) $(COMM
 $(1)_$(2)_$(3)_BIN := $(call impl_out,$(2),$(3))/$(1)/$$($(1)_NAME)
 $(1)_$(2)_$(3)_BENCH := $$(patsubst lessons/$(1)/%.c,$(call impl_out,$(2),$(3))/$(1)/%,\
                      $$(wildcard lessons/$(1)/bench_*.c))
-ALL_OBJS += $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_TESTS) $$(wildcard lessons/$(1)/bench_*.c)) \
-            $$($(1)_$(2)_$(3)_OBJ)
+$(1)_$(2)_$(3)_PROGS := $$(patsubst lessons/$(1)/%.c,$(call impl_out,$(2),$(3))/$(1)/%,\
+                     $$(wildcard lessons/$(1)/prog_*.c))
+ALL_OBJS += $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_TESTS) $$(wildcard lessons/$(1)/bench_*.c \
+              lessons/$(1)/prog_*.c)) $$($(1)_$(2)_$(3)_OBJ)
 
 $$($(1)_$(2)_$(3)_BIN): $$(patsubst %.c,$(BUILD)/$(3)/%.o,$$($(1)_TESTS)) $$($(1)_$(2)_$(3)_OBJ) \
-                   $$(call TEST_LINK,$(BUILD)/$(3)) Makefile
-	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS))
+                   $$(call TEST_LINK,$(BUILD)/$(3)) $$($(1)_$(2)_$(3)_PROGS) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS) $$(PKG_LIBS_$(1)))
 $(call impl_out,$(2),$(3))/$(1)/bench_%: $(BUILD)/$(3)/lessons/$(1)/bench_%.o $$($(1)_$(2)_$(3)_OBJ) \
-                   $$(call objs,$(BUILD)/$(3),$$(BENCH_SRC) $$(KIT_SRC) $$(LATENCYD_SRC) $$(BASE_SRC)) Makefile
-	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS))
+                   $$(call objs,$(BUILD)/$(3),$$(BENCH_SRC) $$(KIT_SRC) $$(LATENCYD_SRC) $$(BASE_SRC)) \
+                   $$($(1)_$(2)_$(3)_PROGS) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS) $$(PKG_LIBS_$(1)))
+$(call impl_out,$(2),$(3))/$(1)/prog_%: $(BUILD)/$(3)/lessons/$(1)/prog_%.o $$($(1)_$(2)_$(3)_OBJ) \
+                   $$(call objs,$(BUILD)/$(3),$$(BASE_SRC)) Makefile
+	$$(call soft_link,$$(tc_ldflags),$$(LDLIBS) $$(PKG_LIBS_$(1)))
 endef
 
 # The list binary: the lesson's test files alone, linked without the code under test (whose
@@ -342,7 +361,7 @@ deps:
 
 # Builds need the packages: say so once, clearly, instead of a wall of compiler errors.
 deps-quiet:
-	@pkg-config --exists $(PKGS) 2>/dev/null || harness/scripts/deps.sh
+	@pkg-config --exists $(PKGS) $(LESSON_PKGS) 2>/dev/null || harness/scripts/deps.sh
 
 # Every test under valgrind's memcheck: slow (threads run one at a time), so the timing checks
 # are not judged, only what memcheck finds. Needs valgrind (apt-get install valgrind).

@@ -10,6 +10,10 @@ cores = int(fact(data, "cores"))
 python = fact(data, "python")
 have_python = have_ref && strstrt(python, "Python ") == 1
 have_yours = file_exists(yours)
+# Lesson 10's map over MPI ranks (plots/data/mpi.csv, same columns): the CPU-bound side only.
+mpi = "plots/data/mpi.csv"
+have_mpi = file_exists(mpi)
+have_hosts = have_mpi && int(system(sprintf("grep -c '^cpu,mpi-hosts,' '%s'", mpi))) > 0
 
 # Rows of one workload and pool; the others become NaN, which gnuplot leaves out.
 pick(w, p) = (strcol(1) eq w && strcol(2) eq p) ? column(3) : NaN
@@ -53,6 +57,11 @@ PY_SERIES = !have_python ? "" : \
 YOURS_SERIES = !have_yours ? "" : \
     SERIES(yours, "thread-yours", "lc rgb YOURS_THREAD lw 2 pt 9 ps 1.3", "thread (yours)") . \
     SERIES(yours, "process-yours", "lc rgb YOURS_PROCESS lw 2 pt 11 ps 1.3", "process (yours)")
+
+MPI_SERIES = !have_mpi ? "" : \
+    SERIES(mpi, "mpi", "lc rgb '#e377c2' lw 2 pt 13 ps 1.2", "C MPI ranks (lesson 10)") . \
+    (!have_hosts ? "" : SERIES(mpi, "mpi-hosts", "lc rgb '#8c564b' lw 2 dt 4 pt 12 ps 1.2", \
+                               "C MPI ranks over 2 namespace hosts"))
 
 TITLE = sprintf("Speedup vs workers on %d cores: waiting scales with the workers, " . \
                 "computing only up to the cores\n%s%s", cores, machine(data), \
@@ -99,8 +108,11 @@ do for [fmt in "png svg"] {
         "\nPython threads %.2fx\nPython processes %.2fx", at("cpu", "python-thread", cores), \
         at("cpu", "python-process", cores)))) . yours_at("cpu", cores, 2) at graph 0.97, \
         graph 0.7 right front
+    if (have_mpi) { set label 4 sprintf("MPI ranks past the %d cores share them: flat", cores) \
+        at graph 0.97, graph 0.1 right tc rgb "#e377c2" front }
     plot ideal_cpu(x) with lines lc rgb IDEAL lw 1.5 dt 3 notitle \
-        @C_SERIES @PY_SERIES @YOURS_SERIES
+        @C_SERIES @PY_SERIES @YOURS_SERIES @MPI_SERIES
+    unset label 4
     unset label 2
     unset label 3
     unset multiplot

@@ -11,7 +11,8 @@
 # learners never need it. --quiet: say nothing when everything is there.
 set -u
 
-packages="make gcc clang libc6-dev pkg-config libcurl4-openssl-dev libcunit1-dev gnuplot-nox patch"
+packages="make gcc clang libc6-dev pkg-config libcurl4-openssl-dev libcunit1-dev gnuplot-nox
+	openmpi-bin libopenmpi-dev patch"
 fuzz=false
 quiet=false
 for arg in "$@"; do
@@ -34,10 +35,14 @@ command -v patch >/dev/null 2>&1 || need patch # make test: most wrong solutions
 if command -v pkg-config >/dev/null 2>&1; then
 	pkg-config --exists libcurl || need libcurl4-openssl-dev
 	pkg-config --exists cunit || need libcunit1-dev
+	# Open MPI: the library and headers (pkg-config ompi-c), and mpirun, which starts the ranks.
+	pkg-config --exists ompi-c || need libopenmpi-dev
 else
 	need libcurl4-openssl-dev
 	need libcunit1-dev
+	need libopenmpi-dev
 fi
+command -v mpirun >/dev/null 2>&1 || need openmpi-bin
 # Can clang link a libFuzzer target? Its runtime is libclang-rt-<clang's major version>-dev
 # (libclang-rt-dev, the default clang's, when clang itself is still to be installed).
 fuzz_links() {

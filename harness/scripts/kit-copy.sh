@@ -39,12 +39,12 @@ list() {
 	fi
 }
 
-# learner_file PATH: 0 if PATH is a file the learner writes (lessons/NN-topic/X.c, no test_ or
-# bench_): those are taken as git has them staged, never a maintainer's trial answer lying in
+# learner_file PATH: 0 if PATH is a file the learner writes (lessons/NN-topic/X.c, no test_,
+# bench_ or prog_): those are taken as git has them staged, never a maintainer's trial answer lying in
 # the working tree.
 learner_file() {
 	case $1 in
-	lessons/[0-9][0-9]-*/test_*.c | lessons/[0-9][0-9]-*/bench_*.c) return 1 ;;
+	lessons/[0-9][0-9]-*/test_*.c | lessons/[0-9][0-9]-*/bench_*.c | lessons/[0-9][0-9]-*/prog_*.c) return 1 ;;
 	lessons/[0-9][0-9]-*/*/*) return 1 ;;
 	lessons/[0-9][0-9]-*/*.c) return 0 ;;
 	esac
@@ -73,7 +73,7 @@ done || exit 1
 for dir in "$dest"/lessons/[0-9][0-9]-*/; do
 	lesson=$(basename "$dir")
 	for f in "$dir"*.c; do
-		case $(basename "$f") in test_* | bench_*) continue ;; esac
+		case $(basename "$f") in test_* | bench_* | prog_*) continue ;; esac
 		mkdir -p "$dest/harness/stubs/$lesson" && cp -p "$f" "$dest/harness/stubs/$lesson/" || exit 1
 	done
 done

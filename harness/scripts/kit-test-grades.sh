@@ -20,7 +20,7 @@ scratch() {
 # learner_file LESSON NAME: which of the lesson's learner files the wrong solution NAME replaces:
 # the one whose name starts NAME (gather-join-in-loop replaces gather.c), or the only one.
 learner_file() {
-	files=$(cd "lessons/$1" && ls *.c | grep -v -e '^test_' -e '^bench_')
+	files=$(cd "lessons/$1" && ls *.c | grep -v -e '^test_' -e '^bench_' -e '^prog_')
 	for f in $files; do
 		case "$2" in "${f%.c}"-*) echo "$f" && return ;; esac
 	done

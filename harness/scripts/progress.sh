@@ -30,7 +30,7 @@ stale() {
 	[ -f "$results" ] || return 1
 	for src in lessons/"$1"/*.c lessons/"$1"/*.h; do
 		[ -e "$src" ] || continue
-		case $(basename "$src") in test_* | bench_*) continue ;; esac
+		case $(basename "$src") in test_* | bench_* | prog_*) continue ;; esac
 		if [ -f "$2" ]; then
 			newer "$src" "$2" && return 0
 		else

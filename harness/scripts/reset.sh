@@ -15,7 +15,7 @@ if [ -z "$lesson" ]; then
 	exit 2
 fi
 dir=lessons/$lesson
-files=$(cd "$dir" && ls *.c 2>/dev/null | grep -v -e '^test_' -e '^bench_')
+files=$(cd "$dir" && ls *.c 2>/dev/null | grep -v -e '^test_' -e '^bench_' -e '^prog_')
 [ -n "$files" ] || { echo "reset: no code files in $dir" >&2; exit 2; }
 if [ -n "$only" ]; then
 	only=$(basename "$only")

@@ -223,7 +223,7 @@ static void bg_overrun_skips_slots(void)
 const struct h_suite h_suite = {
     .tests =
         (const struct h_test[]){
-            { H_TEST(bg_ticks_on_schedule, 2) },
+            { H_TEST(bg_ticks_on_schedule, 1) },
             { H_TEST(bg_overrun_skips_slots, 1) },
             { H_TEST(bg_stop_is_prompt, 1) },
             { H_TEST(bg_sleeps_while_idle, 1) },
