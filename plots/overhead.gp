@@ -28,8 +28,8 @@ us(v) = v >= 1000 ? sprintf("%.2f ms", v / 1000) : v >= 10 ? sprintf("%.0f µs",
         v >= 1 ? sprintf("%.1f µs", v) : v >= 0.1 ? sprintf("%.2f µs", v) : \
         v >= 0.01 ? sprintf("%.0f ns", v * 1000) : sprintf("%.1f ns", v * 1000)
 # The median of the row whose case starts with name, for the annotations (0 if there is none).
-cost(name) = real(system(sprintf("awk -F, 'index($1, \"%s\") == 1 { print $4; exit }' '%s'", \
-                                 name, data)))
+cost(name) = real(system(sprintf("awk -F, 'index($1, \"%s\") == 1 { v = $4; exit } " . \
+                                 "END { print v + 0 }' '%s'", name, data)))
 stopwait = cost("process pool map: 1 item per worker per map (stop")
 pipelined = cost("process pool map: 1 item per message (pipe")
 batched = cost("process pool map: 64 items")
