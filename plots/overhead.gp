@@ -51,12 +51,14 @@ set yrange [rows - 0.5:-0.5]
 set ytics scale 0 nomirror
 set grid xtics noytics
 set style fill solid 0.85 border -1
-set key bottom right box opaque
+# A short key, right of the middle rows, where no bar reaches (the title says the rest).
+set key at graph 0.99, graph 0.6 right top box opaque samplen 2
 
 WHOSE = !have_ref ? NO_REF : \
-    "Blue: the reference solution's pools (lesson 05); a process or a thread per task is the " . \
-    "benchmark's own code." . (have_yours ? " Green: your pools (lessons/05-pools)." : \
-    " Yours are added once make check passes lesson 05.")
+    "Blue: the reference run (lesson 05's pools; a process or a thread per task is " . \
+    "the benchmark's own code).\n" . (have_yours ? "Green: your pools (lessons/05-pools), " . \
+    "each under the reference's bar of the same case." : \
+    "Your pools are added once make check passes lesson 05.")
 TITLE = sprintf("What one empty task costs, by how it is run, on %d cores\n%s\n%s", cores, \
                 machine(data), WHOSE)
 NOTE = sprintf("Median of %s runs per case (thin bars: fastest to slowest); pools of %d " . \
@@ -72,16 +74,18 @@ YOURS_BARS = !have_yours ? "" : \
     "lc rgb '#333333' pt -1 lw 1 notitle, " . \
     "'' using (column(8) > 0 ? column(10) : NaN):($0 + 0.22):(us(column(8)) . ' (yours)') " . \
     "with labels left offset 1, 0 font ',9' tc rgb '#1a6e1a' notitle, " . \
-    "NaN with boxes lc rgb YOURS_THREAD title 'your pools (lessons/05-pools)'"
+    "NaN with boxes lc rgb YOURS_THREAD title 'C, yours'"
 
 do for [fmt in "png svg"] {
-    W = 1300; H = 180 + (have_yours ? 52 : 42) * rows; @TERMINAL
+    W = 1300; H = 200 + (have_yours ? 52 : 42) * rows; @TERMINAL
     set output "plots/overhead.".fmt
-    set title TITLE font ",13"
-    set lmargin at screen 0.34
+    # Centred on the picture, not on the plot (the case names take the left third).
+    set label 3 TITLE at screen 0.5, screen 0.975 center font ",13"
+    set lmargin at screen 0.38
     set rmargin at screen 0.97
     set bmargin 5.5
-    set label 1 NOTE at screen 0.01, screen 0.02 font ",9"
+    set tmargin 6
+    set label 1 NOTE at screen 0.01, screen 0.012 font ",9"
     set label 2 GAINS at graph 0.98, graph 0.3 right font ",10" front
     # Bars from the left edge to the median; the spread; the figure; the goal, where there is one.
     plot sorted using (XMIN):0:(XMIN):4:($0 + TOP):($0 + BOTTOM):(colour(strcol(2))):ytic(1) \
@@ -95,9 +99,10 @@ do for [fmt in "png svg"] {
          '' using ($7 > 0 ? $7 : NaN):($0 - 0.45):(sprintf("goal ≤ %s", us($7))) \
              with labels left offset 0.5, 0.35 tc rgb "#d62728" font ",9" notitle, \
          NaN with boxes lc rgb (have_ref ? "#1f77b4" : YOURS_THREAD) \
-             title (have_ref ? "C: the reference (the pools of lesson 05)" : "C: your pools (lesson 05)"), \
-         NaN with boxes lc rgb "#f0a040" title (have_python ? "Python, for comparison" : "") \
+             title (have_ref ? "C, the reference" : "C, yours"), \
+         NaN with boxes lc rgb "#f0a040" title (have_python ? "Python" : "") \
          @YOURS_BARS
     unset label 1
     unset label 2
+    unset label 3
 }
