@@ -64,7 +64,7 @@ TITLE = sprintf("What one empty task costs, by how it is run, on %d cores\n%s\n%
 NOTE = sprintf("Median of %s runs per case (thin bars: fastest to slowest); pools of %d " . \
                "workers made before the clock starts. Red marks: the goals of the reference " . \
                "pools.%s", fact(data, "reps"), cores, \
-               have_python ? "" : "  python3 not found: no Python rows.")
+               have_python || !have_ref ? "" : "  python3 not found: no Python rows.")
 
 # Your bars, their spread and figures, under the reference's of the same case.
 YOURS_BARS = !have_yours ? "" : \
