@@ -31,9 +31,8 @@ yours_at(w, n, digits) = !have_yours ? "" : sprintf( \
 # of the reference on the 2-core machine of plots/reference (shared, other programs running) put
 # the same point's speedup up to 4.8% apart on the I/O-bound work, hence NOISE_IO. The CPU-bound
 # work loses a core whenever anything else computes, and then two runs differ by up to 2x; the
-# two runs whose own check (cpu_capacity) stayed at 85% of ideal or better, before and after,
-# differed by up to 22% (at 2 workers), hence NOISE_CPU, which holds only for such runs. A
-# thin basis, one pair: a quiet machine will show less.
+# two pairs of runs whose own checks (cpu_capacity) stayed at 85% of ideal or better, before
+# and after, differed by up to 8% and 22%, hence NOISE_CPU, which holds only for such runs.
 # A difference under these is not one that this chart can show.
 NOISE_IO = 0.05
 NOISE_CPU = 0.25
