@@ -41,24 +41,36 @@ min2(a, b) = a < b ? a : b
 quiet(file) = fact(file, "cpu_capacity") ne "" && \
     min2(real(word(fact(file, "cpu_capacity"), 1)), real(word(fact(file, "cpu_capacity"), 2))) \
     >= 0.85 * cores
-# "d n": the largest relative difference d between your pool's speedup and the reference's, over
-# the worker counts of workload w, and the workers n where it is.
-gap(w, pool) = system(sprintf("awk -F, 'FNR == 1 { f++ } /^#/ || /^workload/ { next } " . \
-    "f == 1 && $1 == \"%s\" && $2 == \"%s\" { r[$3] = $7; next } " . \
+# "d n b k": the largest relative difference d between your pool's speedup and the reference's
+# over the worker counts of workload w, and the workers n where it is; then the largest, b (at k
+# workers), among the points that differ by more than noise *and* whose fastest-to-slowest
+# ranges do not overlap: a point where one slow repetition of either run stretched its range
+# over the other's is noise too, whatever its median says. b is 0 when no point is such.
+gap(w, pool, noise) = system(sprintf("awk -F, 'FNR == 1 { f++ } /^#/ || /^workload/ { next } " . \
+    "{ lo = $7 * $4 / $6; hi = $7 * $4 / $5 } " . \
+    "f == 1 && $1 == \"%s\" && $2 == \"%s\" { r[$3] = $7; rl[$3] = lo; rh[$3] = hi; next } " . \
     "f == 2 && $1 == \"%s\" && $2 == \"%s-yours\" && ($3 in r) && r[$3] > 0 { " . \
-    "d = $7 / r[$3] - 1; if (d < 0) d = -d; if (d >= m) { m = d; n = $3 } } " . \
-    "END { printf \"%%.3f %%d\", m, n }' '%s' '%s'", w, pool, w, pool, data, yours))
+    "d = $7 / r[$3] - 1; if (d < 0) d = -d; if (d >= m) { m = d; n = $3 } " . \
+    "if (d >= %g && (hi < rl[$3] || lo > rh[$3]) && d >= b) { b = d; k = $3 } } " . \
+    "END { printf \"%%.3f %%d %%.3f %%d\", m, n, b, k }' '%s' '%s'", \
+    w, pool, w, pool, noise, data, yours))
 # One sentence per pool: on each workload, within the noise, or by how much and where it differs.
 pct(d) = d < 0.01 ? "under 1%" : sprintf("%.0f%%", 100 * d)
-within(w, pool, noise) = real(word(gap(w, pool), 1)) < noise ? \
-    sprintf("the same within the noise (%s apart)", pct(real(word(gap(w, pool), 1)))) : \
-    sprintf("%.0f%% apart at %s workers, more than the noise", \
-            100 * real(word(gap(w, pool), 1)), word(gap(w, pool), 2))
-verdict(pool, name) = sprintf("Your %s pool vs the reference's: I/O-bound, %s; CPU-bound, %s.", \
+within_of(g) = real(word(g, 3)) > 0 ? \
+    sprintf("%s apart at %s workers, more than the noise", pct(real(word(g, 3))), word(g, 4)) : \
+    real(word(g, 1)) < NOISE_OF ? \
+    sprintf("the same within the noise (%s)", real(word(g, 1)) < 0.01 ? "under 1% apart" : \
+            sprintf("at most %.0f%% apart", 100 * real(word(g, 1)))) : \
+    sprintf("no difference beyond the noise (medians %s apart, in the spread)", \
+            pct(real(word(g, 1))))
+within(w, pool, noise) = (NOISE_OF = noise, within_of(gap(w, pool, noise)))
+verdict(pool, name) = sprintf("Your %s pool against the reference: I/O-bound, %s; CPU-bound, %s.", \
     name, within("io", pool, NOISE_IO), quiet(data) && quiet(yours) ? \
-    within("cpu", pool, NOISE_CPU) : sprintf("not comparable: a core was busy in one of the runs " . \
-    "(the check in yours: %sx, %sx)", word(fact(yours, "cpu_capacity"), 1), \
-    word(fact(yours, "cpu_capacity"), 2)))
+    within("cpu", pool, NOISE_CPU) : busy(quiet(yours) ? data : yours))
+# Which run had a core taken, and its check, for the verdict.
+busy(file) = sprintf("not comparable (a core was busy in %s run: its check %sx, %sx)", \
+    file eq yours ? "your" : "the reference's", word(fact(file, "cpu_capacity"), 1), \
+    word(fact(file, "cpu_capacity"), 2))
 # (Joined with ".", not one sprintf: gnuplot cuts a long sprintf's result short.)
 NOISE_NOTE = !(have_yours && have_ref) ? "" : "\n" . verdict("thread", "thread") . "\n" . \
     verdict("process", "process") . "\n" . sprintf("(The noise: runs of the reference on a " . \
