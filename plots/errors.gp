@@ -6,9 +6,12 @@
 # third timeline: your taskgroup_run.
 load "plots/style.gpi"
 
-data = "plots/data/errors.csv"
+data = chart_data("errors")
 yours = "plots/data/errors-yours.csv"
-have_yours = file_exists(yours)
+have_ref = is_ref(data) # in a handout, data is already yours: its two runs, drawn alone
+have_yours = have_ref && file_exists(yours)
+SUFFIX = have_ref ? "" : "-yours" # the runs' names in data
+WHOSE = have_ref ? "" : "your "
 cores = int(fact(data, "cores"))
 reps = int(fact(data, "reps"))
 failing = int(fact(data, "failing_task"))
@@ -17,7 +20,7 @@ g_failed = real(fact(data, "gather_failed_ms"))
 g_returned = real(fact(data, "gather_returned_ms"))
 t_failed = real(fact(data, "group_failed_ms"))
 t_returned = real(fact(data, "group_returned_ms"))
-tasks = int(system(sprintf("grep -c '^gather,' '%s'", data)))
+tasks = int(system(sprintf("grep -c '^gather%s,' '%s'", SUFFIX, data)))
 
 ECANCELED = -125
 C_OK = 0x1f77b4
@@ -54,15 +57,16 @@ KEY = 'NaN with boxes lc rgb "#1f77b4" title "returned 0", ' . \
       'NaN with boxes lc rgb "#a0a0a0" title "cancelled (-ECANCELED)", ' . \
       'NaN with boxes lc rgb "#2ca02c" title "ignores the token"'
 TITLE = sprintf("%d tasks, task %d failing at %.0f ms: gather every outcome, or fail fast " . \
-                "(lesson 07), on %d cores\n%s", tasks, failing, t_failed, cores, machine(data))
+                "(lesson 07), on %d cores\n%s%s", tasks, failing, t_failed, cores, machine(data), \
+                "\n" . whose("07", have_ref, have_yours, "the third timeline"))
 
 do for [fmt in "png svg"] {
     W = 1100; H = have_yours ? 960 : 680; @TERMINAL
     set output "plots/errors.".fmt
     set multiplot layout (have_yours ? 3 : 2), 1 title TITLE font ",13"
 
-    RUN = "gather"
-    set title sprintf("gather_all_status: every task runs to its end; returns 1 (one failed) " . \
+    RUN = "gather" . SUFFIX
+    set title sprintf(WHOSE . "gather_all_status: every task runs to its end; returns 1 (one failed) " . \
                       "at %.0f ms, with the longest task (median of %d runs)", g_returned, reps)
     unset xlabel
     set key bottom right box opaque font ",9"
@@ -73,8 +77,8 @@ do for [fmt in "png svg"] {
     set label 2 sprintf("returns at %.0f ms", g_returned) at g_returned, -1 offset -0.5, 0 right
     plot data @BARS, data @LABELS, @KEY
 
-    RUN = "group"
-    set title sprintf("taskgroup_run: the failure sets the token; the others stop within a " . \
+    RUN = "group" . SUFFIX
+    set title sprintf(WHOSE . "taskgroup_run: the failure sets the token; the others stop within a " . \
                       "step; returns -EIO at %.0f ms, when the deaf task ends", t_returned)
     set xlabel "time since the call began (ms)"
     unset key

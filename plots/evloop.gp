@@ -5,19 +5,26 @@
 # plots/data/evloop-yours.csv, when `make plots` measured your lesson 09 too.
 load "plots/style.gpi"
 
-data = "plots/data/evloop.csv"
+data = chart_data("evloop")
 yours = "plots/data/evloop-yours.csv" # only when make plots measured your lesson 09 too
-have_yours = file_exists(yours)
+# In a handout, data is already yours: your loop's series alone, drawn where the reference's
+# loop would be; the other series (threads, asyncio, curl_multi_poll) have no rows there.
+have_ref = is_ref(data)
+have_yours = have_ref && file_exists(yours)
+SUFFIX = have_ref ? "" : "-yours"
+# A title only for the reference's series, and only where they were measured.
+ref_title(name) = have_ref ? name : ""
 cores = int(fact(data, "cores"))
 reps = int(fact(data, "reps"))
 wait_s = real(fact(data, "wait_ms")) / 1000
 delay_s = real(fact(data, "curl_delay_ms")) / 1000
 
-S_LOOP = "C event loop (lesson 09)"
-S_YOURS = S_LOOP . "-yours"
+S_LOOP = "C event loop (lesson 09)" . SUFFIX
+# Your loop as a series of its own only beside the reference's (in a handout it is S_LOOP).
+S_YOURS = have_ref ? "C event loop (lesson 09)-yours" : "none"
 S_THREADS = "C thread per task"
 S_PY = "Python asyncio"
-S_EVCURL = "ev_fetch_all on the loop (lesson 09)"
+S_EVCURL = "ev_fetch_all on the loop (lesson 09)" . SUFFIX
 S_POLL = "curl_multi_poll (lesson 02's way)"
 LOOP_C = YOURS_THREAD
 python = fact(data, "python")
@@ -32,8 +39,10 @@ curl_x(dummy) = curl_row(S_EVCURL) ? 0 : curl_row(S_POLL) ? 1 : NaN
 over(col) = strcol(1) eq "curl" ? (column(col) - delay_s) * 1000 : NaN
 cpu_ms(dummy) = strcol(1) eq "curl" ? column(9) * 1000 : NaN
 
-TITLE = sprintf("What waiting costs: n tasks each waiting %.0f ms at once, on %d cores\n%s", \
-                wait_s * 1000, cores, machine(data))
+TITLE = sprintf("What waiting costs: n tasks each waiting %.0f ms at once, on %d cores\n%s%s", \
+                wait_s * 1000, cores, machine(data), \
+                "\n" . whose("09", have_ref, have_yours, "the purple line"))
+LOOP_TITLE = have_ref ? S_LOOP : "your event loop (lesson 09)"
 
 do for [fmt in "png svg"] {
     W = 1500; H = 620; @TERMINAL
@@ -48,7 +57,7 @@ do for [fmt in "png svg"] {
     set key top left box opaque font ",9"
 
     set title "Wall time until the last wait ends"
-    if (strstrt(python, "Python") != 1) {
+    if (have_ref && strstrt(python, "Python") != 1) {
         set label 2 "no Python series: ".python at graph 0.03, graph 0.75 font ",9"
     }
     set ylabel sprintf("ms (median of %d, min to max)", reps)
@@ -57,9 +66,9 @@ do for [fmt in "png svg"] {
                "2000" 2000, "5000" 5000)
     set arrow 1 from 70, wait_s * 1000 to 140000, wait_s * 1000 nohead dt 2 lc rgb IDEAL
     set label 1 "the wait itself" at 3000, wait_s * 1000 * 0.95 tc rgb IDEAL font ",9"
-    plot SERIES = S_LOOP, data @TIMES pt 7 lc rgb LOOP_C lw 2 title S_LOOP, \
-         SERIES = S_THREADS, data @TIMES pt 5 lc rgb C_THREAD lw 2 title S_THREADS, \
-         SERIES = S_PY, data @TIMES pt 9 lc rgb PY_THREAD lw 2 dt 2 title S_PY, \
+    plot SERIES = S_LOOP, data @TIMES pt 7 lc rgb LOOP_C lw 2 title LOOP_TITLE, \
+         SERIES = S_THREADS, data @TIMES pt 5 lc rgb C_THREAD lw 2 title ref_title(S_THREADS), \
+         SERIES = S_PY, data @TIMES pt 9 lc rgb PY_THREAD lw 2 dt 2 title ref_title(S_PY), \
          SERIES = S_YOURS, (have_yours ? yours : data) @TIMES pt 11 lc rgb YOURS_PROCESS lw 2 \
              title (have_yours ? "your event loop" : "")
     unset arrow 1
@@ -70,9 +79,9 @@ do for [fmt in "png svg"] {
     set ylabel "MB (VmHWM minus VmRSS before, median)"
     set yrange [0.1:400]
     set ytics ("0.1" 0.1, "0.3" 0.3, "1" 1, "3" 3, "10" 10, "30" 30, "100" 100, "300" 300)
-    plot SERIES = S_LOOP, data @MEMORY pt 7 lc rgb LOOP_C lw 2 title S_LOOP, \
-         SERIES = S_THREADS, data @MEMORY pt 5 lc rgb C_THREAD lw 2 title S_THREADS, \
-         SERIES = S_PY, data @MEMORY pt 9 lc rgb PY_THREAD lw 2 dt 2 title S_PY, \
+    plot SERIES = S_LOOP, data @MEMORY pt 7 lc rgb LOOP_C lw 2 title LOOP_TITLE, \
+         SERIES = S_THREADS, data @MEMORY pt 5 lc rgb C_THREAD lw 2 title ref_title(S_THREADS), \
+         SERIES = S_PY, data @MEMORY pt 9 lc rgb PY_THREAD lw 2 dt 2 title ref_title(S_PY), \
          SERIES = S_YOURS, (have_yours ? yours : data) @MEMORY pt 11 lc rgb YOURS_PROCESS lw 2 \
              title (have_yours ? "your event loop" : "")
 
@@ -89,9 +98,9 @@ do for [fmt in "png svg"] {
     set key top center box opaque font ",9"
     set offsets 0, 0, graph 0.3, 0
     plot data using (curl_row(S_EVCURL) ? 0 : NaN):(over(5)) with boxes lc rgb LOOP_C \
-             title "socket_action on the loop (09)", \
+             title (have_ref ? "socket_action on the loop (09)" : "yours: socket_action on the loop (09)"), \
          data using (curl_row(S_POLL) ? 1 : NaN):(over(5)) with boxes lc rgb C_THREAD \
-             title "perform + poll (02)", \
+             title ref_title("perform + poll (02)"), \
          data using (curl_x(0)):(over(5)):(over(6)):(over(7)) with yerrorbars \
              lc rgb "#333333" pt 0 notitle, \
          data using (curl_x(0)):(over(7)):(sprintf("%.0f", over(5))) with labels \

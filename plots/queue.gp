@@ -3,10 +3,13 @@
 # series,time_s,depth,producers_in_put.
 load "plots/style.gpi"
 
-data = "plots/data/queue.csv"
+data = chart_data("queue")
 yours = "plots/data/queue-yours.csv"
+have_ref = is_ref(data) # in a handout, data is already yours: drawn alone, as yours
 # Yours only when it ran to its end (a run that failed may leave a CSV with no rows).
-have_yours = file_exists(yours) ? int(system(sprintf("grep -c '^bq-yours,' '%s'", yours))) > 0 : 0
+have_yours = have_ref && file_exists(yours) ? \
+    int(system(sprintf("grep -c '^bq-yours,' '%s'", yours))) > 0 : 0
+DEPTH_TITLE = have_ref ? "depth (bq_*, reference)" : "depth, your bqueue.c"
 cores = int(fact(data, "cores"))
 cap = int(fact(data, "capacity"))
 producers = int(fact(data, "producers"))
@@ -42,15 +45,16 @@ ms(col) = 1000 * column(col)
 do for [fmt in "png svg"] {
     W = 1100; H = 600; @TERMINAL
     set output "plots/queue.".fmt
-    set title sprintf("A bounded queue of %d between %d producers and %d consumers (lesson 08), on %d cores\n%s", \
-                      cap, producers, consumers, cores, machine(data)) font ",13"
+    set title sprintf("A bounded queue of %d between %d producers and %d consumers (lesson 08), on %d cores\n%s%s", \
+                      cap, producers, consumers, cores, machine(data), \
+                      "\n" . whose("08", have_ref, have_yours, "the green line")) font ",13"
     if (have_yours) {
         plot data using (ms(2)):3 with steps lw 2 lc rgb C_THREAD title "depth (bq_*, reference)", \
              data using (ms(2)):4 axes x1y2 with steps lw 1 dt 3 lc rgb C_PROCESS \
                  title "producers inside bq_put (right axis)", \
              yours using (ms(2)):3 with steps lw 1.5 lc rgb YOURS_THREAD title "depth, your bqueue.c"
     } else {
-        plot data using (ms(2)):3 with steps lw 2 lc rgb C_THREAD title "depth (bq_*, reference)", \
+        plot data using (ms(2)):3 with steps lw 2 lc rgb C_THREAD title DEPTH_TITLE, \
              data using (ms(2)):4 axes x1y2 with steps lw 1 dt 3 lc rgb C_PROCESS \
                  title "producers inside bq_put (right axis)"
     }

@@ -106,7 +106,12 @@ draw() {
 		name=$(basename "$gp" .gp)
 		# A kit without the reference solutions (make handout) draws the learner's series alone.
 		if [ ! -f "plots/data/$name.csv" ] && [ ! -f "plots/data/$name-yours.csv" ]; then
-			echo "plot  $name: skipped, no plots/data/$name.csv (its benchmark did not run)"
+			if [ -d solutions ]; then
+				echo "plot  $name: skipped, no plots/data/$name.csv (its benchmark did not run)"
+			else
+				echo "plot  $name: skipped, no plots/data/$name-yours.csv (the reference is" \
+					"not included in this kit: its lesson must pass make check first)"
+			fi
 			continue
 		fi
 		start=$(now_ns)

@@ -4,7 +4,9 @@
  * linked with) over tasks that sleep for different times, with every task recorded in a trace.
  * Writes OUTDIR/gather.csv, one line per task and run:
  *     run,task,pid,tid,start_s,end_s
- * with times in seconds since that run began. plots/gather.gp draws it as a Gantt chart: the
+ * with times in seconds since that run began (runs "sequential" and "gather"; built against the
+ * learner's gather.c and run as `bench_gather OUTDIR yours`, gather-yours.csv with runs
+ * "sequential-yours" and "gather-yours"). plots/gather.gp draws it as a Gantt chart: the
  * sequential bars follow one another and add up; the gathered bars all start together, and the
  * whole takes as long as the longest one.
  */
@@ -86,12 +88,17 @@ int main(int argc, char **argv)
         rc = bench_csv_open(&csv, outdir, "gather");
     }
     if (rc == 0) {
+        char seq_run[32], gat_run[32];
+
+        /* Each run is named after whose code ran it, as in every chart's data. */
+        snprintf(seq_run, sizeof(seq_run), "sequential%s", bench_series());
+        snprintf(gat_run, sizeof(gat_run), "gather%s", bench_series());
         bench_fact(csv, "sequential_s", "%.6f", seq_s);
         bench_fact(csv, "gather_s", "%.6f", gat_s);
         bench_csv_columns(csv, "run,task,pid,tid,start_s,end_s");
-        rc = h_trace_write_csv(seq, csv, "sequential");
+        rc = h_trace_write_csv(seq, csv, seq_run);
         if (rc == 0)
-            rc = h_trace_write_csv(gat, csv, "gather");
+            rc = h_trace_write_csv(gat, csv, gat_run);
         if (bench_csv_close(csv) != 0 && rc == 0)
             rc = -EIO;
     }

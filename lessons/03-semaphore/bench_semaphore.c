@@ -5,7 +5,9 @@
  * Writes OUTDIR/semaphore.csv, the number of tasks running after every start and end:
  *     limit,time_s,in_flight
  * with times in seconds since that run began, and for each limit a fact line
- * `# took_<limit>: <seconds>`. plots/semaphore.gp draws one step chart per limit: the count
+ * `# took_<limit>: <seconds>`. Built against the learner's gather_limited.c and run as
+ * `bench_semaphore OUTDIR yours`, it writes semaphore-yours.csv, with limits "1-yours" and so on.
+ * plots/semaphore.gp draws one step chart per limit: the count
  * climbs to the limit at once, stays there while tasks are left, and the same work (the area)
  * takes ceil(32 / limit) rounds of 50 ms.
  */
@@ -102,9 +104,10 @@ int main(int argc, char **argv)
         }
         bench_csv_columns(csv, "limit,time_s,in_flight");
         for (size_t l = 0; l < N_LIMITS && rc == 0; l++) {
-            char label[16];
+            char label[32];
 
-            snprintf(label, sizeof(label), "%zu", limits[l]);
+            /* Whose code ran is in the series' name, as in every chart's data. */
+            snprintf(label, sizeof(label), "%zu%s", limits[l], bench_series());
             rc = h_trace_write_inflight_csv(traces[l], csv, label);
         }
         if (bench_csv_close(csv) != 0 && rc == 0)

@@ -10,6 +10,8 @@
  *
  * Writes OUTDIR/timeout.csv, one line per series and limit, overshoots in milliseconds:
  *     series,timeout_ms,reps,median_ms,min_ms,max_ms
+ * Built against the learner's timeout.c and fetch_timeout.c and run as `bench_timeout OUTDIR
+ * yours`, it writes timeout-yours.csv, each series named with " (yours)" after it.
  * plots/timeout.gp draws the medians with min-max bars against the limit.
  */
 #include <errno.h>
@@ -39,9 +41,13 @@ static int until_cancelled(const struct cancel_token *tok, void *arg, long *valu
 
 /* One series: REPS timed-out calls per limit, each through call(limit, ctx), which returns 0
  * for a call that timed out as it should. Writes a line per limit. */
-static int measure(FILE *csv, const char *series, int (*call)(int limit_ms, void *ctx), void *ctx)
+static int measure(FILE *csv, const char *what, int (*call)(int limit_ms, void *ctx), void *ctx)
 {
     double overshoot_s[REPS];
+    char series[64];
+
+    /* Whose code ran is in the series' name, as in every chart's data. */
+    snprintf(series, sizeof(series), "%s%s", what, bench_series()[0] ? " (yours)" : "");
 
     for (int l = 0; l < N_LIMITS; l++) {
         int64_t step = h_now_ns();
@@ -61,7 +67,7 @@ static int measure(FILE *csv, const char *series, int (*call)(int limit_ms, void
         st = bench_stats_of(overshoot_s, REPS);
         fprintf(csv, "%s,%d,%d,%.4f,%.4f,%.4f\n", series, limits_ms[l], st.reps, st.median_s * 1000,
                 st.min_s * 1000, st.max_s * 1000);
-        bench_step("timeout", step, "%-26s %3d ms: late by %.3f ms (median)", series, limits_ms[l],
+        bench_step("timeout", step, "%-33s %3d ms: late by %.3f ms (median)", series, limits_ms[l],
                    st.median_s * 1000);
     }
     return 0;

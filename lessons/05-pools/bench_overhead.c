@@ -10,6 +10,11 @@
  * the goal the reference must meet, 0 where there is none), then the Python equivalents from
  * plots/python/overhead.py where python3 is installed (impl "python"). When lesson 09 (the event
  * loop) exists, its cost per callback belongs here too, as one more case.
+ *
+ * Built against the learner's pools and run as `bench_overhead OUTDIR yours`, it writes
+ * overhead-yours.csv with the pool cases only (impl "yours"), named as in the reference's file so
+ * that the chart can set each beside the reference's: a process or a thread per task is written
+ * here, not by the learner, so measuring it again would only show noise.
  */
 #define _GNU_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
@@ -213,28 +218,30 @@ static int ppool_batched(size_t n, int64_t *took)
     return ppool_timed(map_batches, n, took);
 }
 
-/* One case: its name on the chart, the tasks in one run, the goal, and the run. */
+/* One case: its name on the chart, the tasks in one run, the goal, the run, and whether it runs
+ * the lesson's code (a pool) or only code of this file. */
 struct ocase {
     const char *name;
     size_t tasks;
     double target_us;
     int (*run)(size_t n, int64_t *took);
+    bool lesson_code;
 };
 
 /* Names go into a CSV: no commas. */
 static const struct ocase cases[] = {
-    { "a process per task (fork + waitpid)", 200, 0, fork_per_task },
-    { "a thread per task (create all then join)", GATHER_TASKS, 0, thread_per_task },
-    { "thread pool: submit 1 task then wait", 2000, 0, tpool_handoff },
-    { "process pool map: 1 item per worker per map (stop-and-wait)", 10000, 0,
-      ppool_stop_and_wait },
-    { "process pool map: 1 item per message (pipelined)", 50000, 3.0, ppool_single },
-    { "process pool map: 64 items per message", MAX_TASKS, 0, ppool_batched },
-    { "thread pool: submit all then wait once", MAX_TASKS, 0, tpool_submitted },
-    { "thread pool map: 200000 tasks in chunks", MAX_TASKS, 0.3, tpool_mapped },
+    { "a process per task (fork + waitpid)", 200, 0, fork_per_task, false },
+    { "a thread per task (create all then join)", GATHER_TASKS, 0, thread_per_task, false },
+    { "thread pool: submit 1 task then wait", 2000, 0, tpool_handoff, true },
+    { "process pool map: 1 item per worker per map (stop-and-wait)", 10000, 0, ppool_stop_and_wait,
+      true },
+    { "process pool map: 1 item per message (pipelined)", 50000, 3.0, ppool_single, true },
+    { "process pool map: 64 items per message", MAX_TASKS, 0, ppool_batched, true },
+    { "thread pool: submit all then wait once", MAX_TASKS, 0, tpool_submitted, true },
+    { "thread pool map: 200000 tasks in chunks", MAX_TASKS, 0.3, tpool_mapped, true },
 };
 
-static int measure(FILE *csv, const struct ocase *c)
+static int measure(FILE *csv, const struct ocase *c, const char *impl)
 {
     double per_task[BENCH_MIN_REPS];
     int64_t start = h_now_ns();
@@ -251,7 +258,7 @@ static int measure(FILE *csv, const struct ocase *c)
         per_task[r] = h_ns_to_s(took) / (double)c->tasks;
     }
     st = bench_stats_of(per_task, BENCH_MIN_REPS);
-    fprintf(csv, "%s,C,%zu,%.4f,%.4f,%.4f,%g\n", c->name, c->tasks, st.median_s * 1e6,
+    fprintf(csv, "%s,%s,%zu,%.4f,%.4f,%.4f,%g\n", c->name, impl, c->tasks, st.median_s * 1e6,
             st.min_s * 1e6, st.max_s * 1e6, c->target_us);
     fflush(csv);
     bench_step("overhead", start, "%-52s %9.3f us per task%s", c->name, st.median_s * 1e6,
@@ -266,12 +273,13 @@ int main(int argc, char **argv)
     const char *outdir = bench_outdir(argc, argv, "overhead");
     size_t bytes = MAX_TASKS * sizeof(long);
     char python[128], args[64];
-    bool have_python;
+    bool have_python, yours;
     FILE *csv;
     int rc;
 
     if (!outdir)
         return 2;
+    yours = bench_series()[0] != '\0';
     workers = bench_cores();
     in = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     out = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -288,11 +296,13 @@ int main(int argc, char **argv)
     }
     bench_fact(csv, "workers", "%d per pool (the cores)", workers);
     bench_fact(csv, "reps", "%d", BENCH_MIN_REPS);
-    have_python = bench_python_version(PYTHON_SCRIPT, python, sizeof(python)) == 0;
-    bench_fact(csv, "python", "%s", python);
+    /* The learner's run needs no Python beside it: the reference's run has it. */
+    have_python = !yours && bench_python_version(PYTHON_SCRIPT, python, sizeof(python)) == 0;
+    bench_fact(csv, "python", "%s", yours ? "not run beside your pools" : python);
     bench_csv_columns(csv, "case,impl,tasks,median_us,min_us,max_us,target_us");
     for (size_t c = 0; rc == 0 && c < sizeof(cases) / sizeof(cases[0]); c++)
-        rc = measure(csv, &cases[c]);
+        if (cases[c].lesson_code || !yours)
+            rc = measure(csv, &cases[c], yours ? "yours" : "C");
     snprintf(args, sizeof(args), "--workers %d --reps %d", workers, BENCH_MIN_REPS);
     if (rc == 0 && have_python && bench_python_run(csv, PYTHON_SCRIPT, args) != 0)
         bench_fact(csv, "python_failed", "some Python rows may be missing");

@@ -1,6 +1,6 @@
 """evloop.py: what n concurrent waits cost asyncio: wall time and memory.
 
-The C benchmark (harness/bench/bench_evloop.c) runs this script and copies the rows it prints
+The C benchmark (lessons/09-event-loop/bench_evloop.c) runs this script and copies the rows it prints
 into plots/data/evloop.csv, beside the C figures:
 
     part,series,n,reps,median_s,min_s,max_s,median_mb,cpu_s

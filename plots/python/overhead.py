@@ -1,6 +1,6 @@
 """overhead.py: what it costs Python to run one task that does nothing, by each executor.
 
-The C benchmark (harness/bench/bench_overhead.c) runs this script and copies the rows it prints
+The C benchmark (lessons/05-pools/bench_overhead.c) runs this script and copies the rows it prints
 into plots/data/overhead.csv, beside the C figures:
 
     case,impl,tasks,median_us,min_us,max_us,target_us

@@ -1,6 +1,6 @@
 """pools.py: the speedup benchmark's two workloads, in Python, on concurrent.futures' pools.
 
-The C benchmark (harness/bench/bench_speedup.c) runs this script with the same parameters as
+The C benchmark (lessons/05-pools/bench_speedup.c) runs this script with the same parameters as
 its own run, and copies the rows it prints into plots/data/speedup.csv:
 
     workload,pool,workers,median_s,min_s,max_s,speedup
