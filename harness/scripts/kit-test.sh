@@ -225,6 +225,15 @@ else
 	record "not ok" headers "every lesson header in one program" "$(head -n 3 "$T/all_headers.log" | tr '\n' ' ')"
 fi
 
+step "the charts: each draws from the committed reference data alone"
+if command -v gnuplot >/dev/null 2>&1; then
+	if harness/bench/check-reference.sh >"$T/charts.log" 2>&1; then
+		record ok charts reference "every plots/*.gp draws from plots/reference/*.csv"
+	else
+		record "not ok" charts reference "$(grep -v 'drawn from' "$T/charts.log" | head -n 3 | tr '\n' ' ')(see $T/charts.log)"
+	fi
+fi
+
 step "style"
 if command -v clang-format >/dev/null 2>&1; then
 	files=$(git ls-files '*.c' '*.h' 2>/dev/null)
